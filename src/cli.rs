@@ -1,0 +1,36 @@
+//! The command line, as clap derive types only; `main` turns them into calls.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "polydoc", version, about = "A fast static site generator for multilingual DocFX-style documentation")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the site into a folder any static web host can serve.
+    Build {
+        /// The site's folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Where to write the site [default: ROOT/public].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override `base_url` from site.toml.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Treat warnings (broken links, …) as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Write a small starter site into DIR.
+    Init {
+        /// The folder to create (must be empty or missing).
+        dir: PathBuf,
+    },
+}

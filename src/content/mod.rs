@@ -1,0 +1,430 @@
+//! `Site`: the input as read from disk — every locale's pages, TOC, assets, diagram
+//! templates and include files — and the lookups that resolve a link written in one file
+//! to what it names, with source-locale fallback and case-insensitive matching. Loading is
+//! the only I/O here; a `Site` never changes after `load`.
+
+pub mod front_matter;
+mod locale;
+pub mod page;
+pub mod toc;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+pub use locale::Locale;
+pub use page::Page;
+pub use toc::TocItem;
+
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use page::{LineEndingDigests, parent_folder};
+use toc::{TocFile, TocFiles};
+
+/// Every locale's content, the default locale first.
+#[derive(Debug)]
+pub struct Site {
+    pub locales: Vec<LocaleContent>,
+    /// Problems found while loading (malformed front matter, unknown locale folders, …).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One locale folder.
+#[derive(Debug)]
+pub struct LocaleContent {
+    pub locale: Locale,
+    /// By lowercase path under the locale folder (`about/containers-vs-vm.md`).
+    pub pages: BTreeMap<String, Page>,
+    /// Files copied beside the pages (`about/media/diagram.png`), by lowercase path.
+    pub assets: BTreeMap<String, Asset>,
+    /// `*.svg.tera` diagram templates, by the lowercase path of the SVG they produce.
+    pub diagrams: BTreeMap<String, Diagram>,
+    /// Files under an `includes/` folder, by lowercase path.
+    pub includes: BTreeMap<String, IncludeFile>,
+    /// The navigation from the locale's root TOC file, if it has one.
+    pub toc: Option<Vec<TocItem>>,
+    /// Every folder that holds a page, lowercase, with a trailing `/` (the root is ``).
+    pub folders: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Asset {
+    /// As on disk, under the locale folder.
+    pub rel_path: String,
+    pub file: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagram {
+    /// The SVG's path as on disk, under the locale folder, without `.tera`.
+    pub rel_path: String,
+    /// The template file, relative to the site root.
+    pub source_path: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct IncludeFile {
+    pub rel_path: String,
+    pub source_path: String,
+    pub text: String,
+}
+
+/// What a relative link written in a page names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A page of the output locale (translated or fallback) by its key, or a folder's
+    /// listing page (`key` then ends with `/`).
+    Page { key: String },
+    /// A file, by its path relative to the output root (`en-us/about/media/x.png`).
+    Asset { output_path: String },
+}
+
+/// A resolved link: the target, plus the file's real spelling when the link matched it
+/// only ignoring case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolution {
+    pub target: Target,
+    pub case_mismatch: Option<String>,
+}
+
+impl Site {
+    /// Reads every locale folder under `content/`.
+    pub fn load(config: &Config) -> Result<Site> {
+        let content_dir = config.content_dir();
+        let default_dir = content_dir.join(config.default_locale.as_str());
+        if !default_dir.is_dir() {
+            bail!("no folder for the default locale `{}`: expected {}", config.default_locale, default_dir.display());
+        }
+        let mut diagnostics = Vec::new();
+        report_unknown_locale_folders(config, &content_dir, &mut diagnostics);
+        let mut locales = Vec::new();
+        for locale_config in &config.locales {
+            let folder = content_dir.join(locale_config.locale.as_str());
+            let content = load_locale(&config.root, &folder, &locale_config.locale, &mut diagnostics);
+            locales.push(content);
+        }
+        Ok(Site { locales, diagnostics })
+    }
+
+    pub fn source(&self) -> &LocaleContent {
+        &self.locales[0]
+    }
+
+    pub fn locale(&self, locale: &Locale) -> Option<&LocaleContent> {
+        self.locales.iter().find(|l| &l.locale == locale)
+    }
+
+    /// Resolves a relative link `path` (no fragment, percent-decoded) written in the file
+    /// `from_rel_path`, for a page served in `locale`: the locale's own page or asset, else
+    /// the source locale's. Returns `None` when nothing matches.
+    pub fn resolve(&self, locale: &Locale, from_rel_path: &str, path: &str) -> Option<Resolution> {
+        let joined = join(parent_folder(from_rel_path), path)?;
+        let own = self.locale(locale)?;
+        let source = self.source();
+        let is_page_link = joined.is_empty() || joined.ends_with('/') || has_extension(&joined, ".md") || has_extension(&joined, ".yml");
+        if is_page_link {
+            return resolve_page(own, source, &joined);
+        }
+        if let Some(resolution) = resolve_asset(own, &joined, locale) {
+            return Some(resolution);
+        }
+        if let Some(resolution) = resolve_asset(source, &joined, locale) {
+            return Some(resolution);
+        }
+        // An extension-less link may still name a page or folder (`../about`).
+        resolve_page(own, source, &format!("{joined}/")).or_else(|| resolve_page(own, source, &format!("{joined}.md")))
+    }
+}
+
+impl LocaleContent {
+    /// Whether `folder` (lowercase, trailing `/`) holds a page.
+    pub fn has_folder(&self, folder: &str) -> bool {
+        self.folders.contains(folder)
+    }
+}
+
+fn resolve_page(own: &LocaleContent, source: &LocaleContent, joined: &str) -> Option<Resolution> {
+    let lower = joined.to_lowercase();
+    let candidates: Vec<String> = if lower.is_empty() || lower.ends_with('/') {
+        vec![format!("{lower}index.md"), format!("{lower}index.yml")]
+    } else {
+        vec![lower.clone()]
+    };
+    for candidate in &candidates {
+        for content in [own, source] {
+            if let Some(page) = content.pages.get(candidate) {
+                let written = if lower.ends_with('/') || lower.is_empty() { format!("{joined}index.md") } else { joined.to_string() };
+                let case_mismatch = (page.rel_path != written && !lower.ends_with('/') && !lower.is_empty()).then(|| page.rel_path.clone());
+                return Some(Resolution { target: Target::Page { key: page.key.clone() }, case_mismatch });
+            }
+        }
+    }
+    let is_folder = lower.is_empty() || lower.ends_with('/');
+    (is_folder && (own.has_folder(&lower) || source.has_folder(&lower)))
+        .then(|| Resolution { target: Target::Page { key: lower.clone() }, case_mismatch: None })
+}
+
+fn resolve_asset(content: &LocaleContent, joined: &str, output_locale: &Locale) -> Option<Resolution> {
+    let lower = joined.to_lowercase();
+    if let Some(asset) = content.assets.get(&lower) {
+        let case_mismatch = (asset.rel_path != joined).then(|| asset.rel_path.clone());
+        return Some(Resolution { target: Target::Asset { output_path: format!("{}/{lower}", content.locale) }, case_mismatch });
+    }
+    // A diagram template is rendered for every locale, so it is found in the output locale.
+    let diagram = content.diagrams.get(&lower)?;
+    let case_mismatch = (diagram.rel_path != joined).then(|| diagram.rel_path.clone());
+    Some(Resolution { target: Target::Asset { output_path: format!("{output_locale}/{lower}") }, case_mismatch })
+}
+
+/// Joins a relative `path` onto `folder` (trailing `/`), resolving `.` and `..`. `None`
+/// when the result would leave the locale folder.
+pub fn join(folder: &str, path: &str) -> Option<String> {
+    let mut segments: Vec<&str> = folder.split('/').filter(|s| !s.is_empty()).collect();
+    let trailing_slash = path.ends_with('/') || path.ends_with("/.") || path == "." || path.is_empty();
+    for segment in path.split(['/', '\\']) {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop()?;
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut joined = segments.join("/");
+    if trailing_slash && !joined.is_empty() {
+        joined.push('/');
+    }
+    Some(joined)
+}
+
+fn has_extension(path: &str, extension: &str) -> bool {
+    path.len() > extension.len() && path[path.len() - extension.len()..].eq_ignore_ascii_case(extension)
+}
+
+fn report_unknown_locale_folders(config: &Config, content_dir: &Path, diagnostics: &mut Vec<Diagnostic>) {
+    let Ok(entries) = std::fs::read_dir(content_dir) else { return };
+    let mut unknown: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .filter(|name| !name.starts_with('.'))
+        .filter(|name| Locale::parse(name).is_none_or(|locale| config.locale(&locale).is_none()))
+        .collect();
+    unknown.sort();
+    for name in unknown {
+        diagnostics.push(
+            Diagnostic::warning("unknown-locale", format!("content/{name}"), format!("folder `content/{name}` is not a locale in site.toml; it is skipped"))
+                .with_help(format!("add `[locales.{}]` to site.toml to publish it", name.to_lowercase())),
+        );
+    }
+}
+
+/// What one file under a locale folder is.
+enum FileKind {
+    Page,
+    Toc,
+    Include,
+    Diagram,
+    Asset,
+}
+
+fn classify(rel_path: &str) -> FileKind {
+    let lower = rel_path.to_ascii_lowercase();
+    let file_name = lower.rsplit('/').next().unwrap_or(&lower);
+    if lower.split('/').rev().skip(1).any(|folder| folder == "includes") {
+        return FileKind::Include;
+    }
+    if toc::is_toc_file(file_name) {
+        FileKind::Toc
+    } else if lower.ends_with(".md") {
+        FileKind::Page
+    } else if lower.ends_with(".svg.tera") {
+        FileKind::Diagram
+    } else {
+        FileKind::Asset
+    }
+}
+
+/// A file's text: the UTF-8 BOM removed, invalid UTF-8 replaced (with a warning).
+fn decode(bytes: &[u8], source_path: &str, diagnostics: &mut Vec<Diagnostic>) -> String {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(error) => {
+            let line = bytes[..error.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            diagnostics.push(
+                Diagnostic::warning("encoding", source_path, "the file is not valid UTF-8; invalid bytes are shown as \u{fffd}").at(line, 1),
+            );
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &mut Vec<Diagnostic>) -> LocaleContent {
+    let mut content = LocaleContent {
+        locale: locale.clone(),
+        pages: BTreeMap::new(),
+        assets: BTreeMap::new(),
+        diagrams: BTreeMap::new(),
+        includes: BTreeMap::new(),
+        toc: None,
+        folders: BTreeSet::new(),
+    };
+    let files = list_files(site_root, folder, diagnostics);
+    // Pages are most of the work (reading, hashing, front matter), so they load in parallel.
+    let (page_files, other_files): (Vec<_>, Vec<_>) = files.into_iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
+    let loaded: Vec<(Option<Page>, Vec<Diagnostic>)> = page_files
+        .par_iter()
+        .map(|(rel_path, file)| {
+            let mut page_diagnostics = Vec::new();
+            let page = load_page(site_root, locale, rel_path, file, &mut page_diagnostics);
+            (page, page_diagnostics)
+        })
+        .collect();
+    for (page, page_diagnostics) in loaded {
+        diagnostics.extend(page_diagnostics);
+        let Some(page) = page else { continue };
+        if let Some(existing) = content.pages.get(&page.key) {
+            diagnostics.push(
+                Diagnostic::error("duplicate-url", &page.source_path, format!("`{}` and `{}` have the same output URL once lowercased", existing.rel_path, page.rel_path))
+                    .with_help("rename one of the two files"),
+            );
+            continue;
+        }
+        content.folders.insert(parent_folder(&page.key).to_string());
+        content.pages.insert(page.key.clone(), page);
+    }
+    let mut toc_files = TocFiles::new();
+    for (rel_path, file) in other_files {
+        let source_path = relative_to(site_root, &file);
+        let lower = rel_path.to_lowercase();
+        match classify(&rel_path) {
+            FileKind::Page => unreachable!("pages were partitioned out above"),
+            FileKind::Asset => {
+                content.assets.insert(lower, Asset { rel_path, file });
+            }
+            kind => {
+                let Ok(bytes) = std::fs::read(&file) else {
+                    diagnostics.push(Diagnostic::error("io", &source_path, "cannot read this file"));
+                    continue;
+                };
+                let text = decode(&bytes, &source_path, diagnostics);
+                match kind {
+                    FileKind::Toc => {
+                        toc_files.insert(lower, TocFile { rel_path, source_path, text });
+                    }
+                    FileKind::Include => {
+                        content.includes.insert(lower, IncludeFile { rel_path, source_path, text });
+                    }
+                    _ => {
+                        let svg_rel_path = rel_path[..rel_path.len() - ".tera".len()].to_string();
+                        content.diagrams.insert(svg_rel_path.to_lowercase(), Diagram { rel_path: svg_rel_path, source_path, text });
+                    }
+                }
+            }
+        }
+    }
+    // Every ancestor of a folder with pages is a folder of the site too.
+    let folders: Vec<String> = content.folders.iter().cloned().collect();
+    for folder in folders {
+        let mut ancestor = folder.as_str();
+        while let Some(slash) = ancestor.trim_end_matches('/').rfind('/') {
+            ancestor = &folder[..=slash];
+            content.folders.insert(ancestor.to_string());
+        }
+        content.folders.insert(String::new());
+    }
+    content.toc = toc::load_root(&toc_files, diagnostics);
+    content
+}
+
+/// Every file under `folder` as (path under the folder with `/` separators, full path),
+/// sorted, skipping hidden files. Unreadable entries and symlink loops become warnings.
+fn list_files(site_root: &Path, folder: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    let walker = WalkDir::new(folder).follow_links(true).sort_by_file_name().into_iter();
+    let walker = walker.filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error.path().map(|p| relative_to(site_root, p)).unwrap_or_else(|| relative_to(site_root, folder));
+                diagnostics.push(Diagnostic::warning("io", path, format!("skipped: {error}")));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(folder) else { continue };
+        let rel_path = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        files.push((rel_path, entry.into_path()));
+    }
+    files
+}
+
+fn load_page(site_root: &Path, locale: &Locale, rel_path: &str, file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<Page> {
+    let source_path = relative_to(site_root, file);
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error("io", &source_path, format!("cannot read this file: {error}")));
+            return None;
+        }
+    };
+    let digests = LineEndingDigests::of(&bytes);
+    let text = decode(&bytes, &source_path, diagnostics);
+    let (front_matter, body, body_line) = match front_matter::split(&text) {
+        Ok(split) => (split.front_matter, split.body.to_string(), split.body_line),
+        Err(error) => {
+            diagnostics.push(Diagnostic::error("front-matter", &source_path, error.message).at(error.line, error.column));
+            (Default::default(), text.clone(), 1)
+        }
+    };
+    Some(Page {
+        locale: locale.clone(),
+        rel_path: rel_path.to_string(),
+        key: rel_path.to_lowercase(),
+        source_path,
+        front_matter,
+        body,
+        body_line,
+        digests,
+    })
+}
+
+/// `path` relative to the site root with `/` separators, for diagnostics and JSON.
+pub fn relative_to(site_root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(site_root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_resolves_dots_and_refuses_to_leave_the_root() {
+        assert_eq!(join("about/", "../manage/x.md").as_deref(), Some("manage/x.md"));
+        assert_eq!(join("about/", "media/a.svg").as_deref(), Some("about/media/a.svg"));
+        assert_eq!(join("", "./about/").as_deref(), Some("about/"));
+        assert_eq!(join("about/", "..").as_deref(), Some(""));
+        assert_eq!(join("about/", "../../etc/passwd"), None);
+        assert_eq!(join("a/", "b\\c.md").as_deref(), Some("a/b/c.md"));
+    }
+
+    #[test]
+    fn classifies_files() {
+        assert!(matches!(classify("about/index.md"), FileKind::Page));
+        assert!(matches!(classify("TOC.md"), FileKind::Toc));
+        assert!(matches!(classify("a/toc.yml"), FileKind::Toc));
+        assert!(matches!(classify("includes/x.md"), FileKind::Include));
+        assert!(matches!(classify("a/includes/deep/x.md"), FileKind::Include));
+        assert!(matches!(classify("media/x.svg.tera"), FileKind::Diagram));
+        assert!(matches!(classify("Media/X.PNG"), FileKind::Asset));
+    }
+}

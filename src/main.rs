@@ -1,0 +1,82 @@
+//! The `polydoc` binary: parses the command line, runs one command, prints diagnostics to
+//! stderr and maps the outcome to the exit code of SPEC §1 (0 fine, 1 content errors,
+//! 2 bad usage or an unusable site).
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use polydoc::cli::{Cli, Command};
+use polydoc::config::Config;
+use polydoc::pipeline::{self, BuildOptions, BuildSummary};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // clap uses 0 for --help/--version and 2 for usage errors, as SPEC §1 wants.
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Build { root, out, base_url, strict } => {
+            let mut config = Config::load(&root)?;
+            if let Some(base_url) = base_url {
+                config.base_url = if base_url.ends_with('/') { base_url } else { format!("{base_url}/") };
+            }
+            let out_dir = out.unwrap_or_else(|| root.join("public"));
+            let summary = pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()) })?;
+            print_diagnostics(&config, &summary);
+            print_summary(&summary, &out_dir);
+            let failed = summary.errors() > 0 || (strict && summary.warnings() > 0);
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Init { dir } => {
+            polydoc::init::init(&dir)?;
+            eprintln!("created a starter site in {}; build it with `polydoc build --root {}`", dir.display(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_diagnostics(config: &Config, summary: &BuildSummary) {
+    let mut stderr = String::new();
+    for diagnostic in &summary.diagnostics {
+        stderr.push_str(&diagnostic.render(&config.root));
+    }
+    eprint!("{stderr}");
+}
+
+fn print_summary(summary: &BuildSummary, out_dir: &std::path::Path) {
+    let locales: Vec<String> = summary
+        .pages
+        .iter()
+        .map(|(locale, (own, fallback))| if *fallback > 0 { format!("{locale} {own} (+{fallback} fallback)") } else { format!("{locale} {own}") })
+        .collect();
+    let outcome = if summary.written { format!("wrote {}", out_dir.display()) } else { "nothing written".to_string() };
+    let line = format!(
+        "{}: {} pages [{}], {} warnings, {} errors in {:.2} s",
+        outcome,
+        summary.pages.values().map(|(own, fallback)| own + fallback).sum::<usize>(),
+        locales.join(", "),
+        summary.warnings(),
+        summary.errors(),
+        summary.elapsed.as_secs_f64()
+    );
+    if std::io::stderr().is_terminal() {
+        eprintln!("\x1b[1m{line}\x1b[0m");
+    } else {
+        eprintln!("{line}");
+    }
+}

@@ -1,0 +1,146 @@
+//! Heading ids and the heading list. An id comes from a leading `<a name="x"></a>` (the
+//! DocFX way, which translations use to keep the source's anchors; the `<a>` is removed),
+//! from `{#x}`, or from a GitHub-style slug of the text that keeps CJK letters. An id that
+//! repeats an earlier one gets `-1`, `-2`, … — with a warning when it was written
+//! explicitly, since a link to it then reaches the first one only.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
+use regex::Regex;
+
+use super::{Positions, Spanned};
+use crate::diagnostic::Diagnostic;
+
+/// One heading of a page.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    /// Plain text, for the outline and titles.
+    pub title: String,
+}
+
+static ANCHOR_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)^<a\s+(?:name|id)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/]+))\s*/?>$"#).expect("valid regex"));
+
+/// Gives every heading an id and returns the headings in order. Tab headings
+/// (`# [Linux](#tab/linux)`) are labels, not sections, and are left alone.
+pub(super) fn assign_ids(events: &mut Vec<Spanned<'_>>, positions: &Positions<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Heading> {
+    let mut headings = Vec::new();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut index = 0;
+    while index < events.len() {
+        let (Event::Start(Tag::Heading { level, id, .. }), range) = &events[index] else {
+            index += 1;
+            continue;
+        };
+        let level = *level as u8;
+        let start_offset = range.start;
+        let explicit_attribute = id.as_ref().map(|id| id.to_string());
+        let end = events[index..].iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_)))).map_or(events.len(), |p| index + p);
+        if is_tab_heading(&events[index + 1..end]) {
+            index = end + 1;
+            continue;
+        }
+        let anchor = take_leading_anchor(events, index + 1, end);
+        let end = events[index..].iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_)))).map_or(events.len(), |p| index + p);
+        let title = plain_text(&events[index + 1..end]);
+        let explicit = anchor.or(explicit_attribute);
+        let wanted = explicit.clone().unwrap_or_else(|| slugify(&title));
+        let id = unique_id(&wanted, &mut used);
+        if id != wanted && explicit.is_some() {
+            diagnostics.push(
+                positions
+                    .diagnostic(Diagnostic::warning("duplicate-id", positions.path, format!("the id `{wanted}` is used by an earlier heading; this one becomes `{id}`")), start_offset)
+                    .with_help("give this heading an id of its own"),
+            );
+        }
+        if let (Event::Start(Tag::Heading { id: heading_id, .. }), _) = &mut events[index] {
+            *heading_id = Some(CowStr::from(id.clone()));
+        }
+        headings.push(Heading { level, id, title });
+        index = end + 1;
+    }
+    headings
+}
+
+/// Removes a leading `<a name="x"></a>` (or `<a name="x"/>`) from the heading's inline
+/// events and returns `x`.
+fn take_leading_anchor(events: &mut Vec<Spanned<'_>>, start: usize, end: usize) -> Option<String> {
+    let first = (start..end).find(|&i| !matches!(&events[i].0, Event::Text(t) if t.trim().is_empty()))?;
+    let Event::InlineHtml(html) = &events[first].0 else { return None };
+    let captures = ANCHOR_TAG.captures(html.trim())?;
+    let name = captures.get(1).or_else(|| captures.get(2)).or_else(|| captures.get(3))?.as_str().trim().to_string();
+    let self_closing = html.trim_end().ends_with("/>");
+    let closing = (first + 1 < end && matches!(&events[first + 1].0, Event::InlineHtml(h) if h.trim().eq_ignore_ascii_case("</a>"))).then_some(first + 1);
+    if let Some(closing) = closing.filter(|_| !self_closing) {
+        events.remove(closing);
+    }
+    events.remove(first);
+    // The text after the anchor often starts with a space (`<a name="x"></a> Title`).
+    if let Some((Event::Text(text), _)) = events.get_mut(first) {
+        if text.starts_with(' ') {
+            *text = CowStr::from(text.trim_start().to_string());
+        }
+    }
+    (!name.is_empty()).then_some(name)
+}
+
+fn is_tab_heading(inner: &[Spanned<'_>]) -> bool {
+    inner.iter().any(|(event, _)| matches!(event, Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with("#tab/")))
+}
+
+fn plain_text(inner: &[Spanned<'_>]) -> String {
+    let mut text = String::new();
+    for (event, _) in inner {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            _ => {}
+        }
+    }
+    text.trim().to_string()
+}
+
+fn unique_id(wanted: &str, used: &mut HashSet<String>) -> String {
+    let base = if wanted.is_empty() { "section" } else { wanted };
+    let mut candidate = base.to_string();
+    let mut counter = 0;
+    while used.contains(&candidate) {
+        counter += 1;
+        candidate = format!("{base}-{counter}");
+    }
+    used.insert(candidate.clone());
+    candidate
+}
+
+/// A GitHub-style slug: lowercase, letters (CJK included), digits, `-` and `_` kept,
+/// spaces turned into `-`, everything else dropped.
+pub fn slugify(text: &str) -> String {
+    text.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_github() {
+        assert_eq!(slugify("Containers vs. virtual machines"), "containers-vs-virtual-machines");
+        assert_eq!(slugify("容器体系结构"), "容器体系结构");
+        assert_eq!(slugify("What's new in C# 12?"), "whats-new-in-c-12");
+        assert_eq!(slugify("Step 1: Install Docker"), "step-1-install-docker");
+        assert_eq!(slugify("  A_b  c "), "a_b--c");
+    }
+}

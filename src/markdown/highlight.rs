@@ -1,0 +1,171 @@
+//! Build-time syntax highlighting with syntect and bat's grammars (two-face): fenced code
+//! becomes class-based HTML (`hl-*` classes) styled by one generated stylesheet with a light
+//! and a dark palette. The `Highlighter` holds the syntax set, loaded once and shared by
+//! every rendering thread, and a cache so identical blocks (translations repeat their
+//! source's code verbatim) are highlighted once per build.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
+use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::util::LinesWithEndings;
+use two_face::theme::EmbeddedThemeName;
+
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+/// Highlights code blocks; build once, share by reference.
+pub struct Highlighter {
+    syntaxes: SyntaxSet,
+    cache: Mutex<HashMap<(String, String), Arc<str>>>,
+}
+
+impl Default for Highlighter {
+    fn default() -> Self {
+        Highlighter::new()
+    }
+}
+
+impl Highlighter {
+    pub fn new() -> Highlighter {
+        Highlighter { syntaxes: two_face::syntax::extra_newlines(), cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// The `<pre>` block for `code` in the language named by a fence's info string. Unknown
+    /// or missing languages give plain, escaped code.
+    pub fn code_block(&self, info: &str, code: &str) -> Arc<str> {
+        let language = info.split([' ', ',', '{']).next().unwrap_or("").trim().to_string();
+        let key = (language, code.to_string());
+        if let Some(html) = self.cache.lock().expect("highlight cache lock").get(&key) {
+            return Arc::clone(html);
+        }
+        let html: Arc<str> = self.render(&key.0, code).into();
+        self.cache.lock().expect("highlight cache lock").insert(key, Arc::clone(&html));
+        html
+    }
+
+    fn render(&self, language: &str, code: &str) -> String {
+        let class = language_class(language);
+        let mut out = String::with_capacity(code.len() * 3);
+        let _ = write!(out, "<pre class=\"hl\"><code{class}>");
+        match self.syntax_for(language) {
+            Some(syntax) => out.push_str(&self.classed_html(syntax, code)),
+            None => {
+                let _ = pulldown_cmark_escape::escape_html_body_text(&mut out, code);
+            }
+        }
+        out.push_str("</code></pre>\n");
+        out
+    }
+
+    fn classed_html(&self, syntax: &SyntaxReference, code: &str) -> String {
+        let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &self.syntaxes, CLASS_STYLE);
+        for line in LinesWithEndings::from(code) {
+            if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+                let mut plain = String::new();
+                pulldown_cmark_escape::escape_html_body_text(&mut plain, code).ok();
+                return plain;
+            }
+        }
+        generator.finalize()
+    }
+
+    fn syntax_for(&self, language: &str) -> Option<&SyntaxReference> {
+        if language.is_empty() {
+            return None;
+        }
+        let lowered = language.to_ascii_lowercase();
+        let token = grammar_token(&lowered);
+        self.syntaxes.find_syntax_by_token(token).or_else(|| self.syntaxes.find_syntax_by_name(token))
+    }
+}
+
+/// Maps DocFX and GitHub language names to a token syntect's grammars know.
+fn grammar_token(language: &str) -> &str {
+    match language {
+        "powershell" | "ps" | "pwsh" | "ps1" | "azurepowershell" | "azurepowershell-interactive" => "ps1",
+        "console" | "shell" | "sh" | "bash" | "zsh" | "azurecli" | "azurecli-interactive" | "terminal" => "bash",
+        "cmd" | "bat" | "batch" | "dos" => "bat",
+        "csharp" | "c#" | "cs" => "cs",
+        "yml" | "yaml" => "yaml",
+        "dockerfile" | "docker" => "Dockerfile",
+        "typescript" | "ts" => "ts",
+        "javascript" | "js" => "js",
+        "python" | "py" => "py",
+        "rust" | "rs" => "rs",
+        "xml" | "xaml" | "csproj" => "xml",
+        "json" | "jsonc" => "json",
+        other => other,
+    }
+}
+
+fn language_class(language: &str) -> String {
+    let safe: String = language.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#')).collect();
+    if safe.is_empty() { String::new() } else { format!(" class=\"language-{}\"", safe.to_ascii_lowercase()) }
+}
+
+/// The stylesheet for highlighted code: a light palette by default, a dark one when the
+/// reader's system prefers dark (unless the page forces light) or the page forces dark.
+pub fn stylesheet() -> String {
+    let themes = two_face::theme::extra();
+    let light = css_for_theme_with_class_style(themes.get(EmbeddedThemeName::InspiredGithub), CLASS_STYLE).unwrap_or_default();
+    let dark = css_for_theme_with_class_style(themes.get(EmbeddedThemeName::OneHalfDark), CLASS_STYLE).unwrap_or_default();
+    let mut css = String::from("/* Generated by polydoc from syntect themes: InspiredGitHub (light), OneHalfDark (dark). */\n");
+    css.push_str(&light);
+    css.push_str("\n@media (prefers-color-scheme: dark) {\n");
+    css.push_str(&scope_selectors(&dark, ":root:not([data-theme=\"light\"])"));
+    css.push_str("}\n");
+    css.push_str(&scope_selectors(&dark, ":root[data-theme=\"dark\"]"));
+    css
+}
+
+/// Prefixes every selector of a flat stylesheet (no nested at-rules) with `scope`.
+fn scope_selectors(css: &str, scope: &str) -> String {
+    let mut out = String::with_capacity(css.len() * 2);
+    let mut in_comment = false;
+    for line in css.lines() {
+        let trimmed = line.trim();
+        if in_comment || trimmed.starts_with("/*") {
+            in_comment = !trimmed.ends_with("*/");
+            continue;
+        }
+        match trimmed.strip_suffix('{') {
+            Some(selectors) if !trimmed.starts_with('@') => {
+                let scoped: Vec<String> = selectors.split(',').map(|s| format!("{scope} {}", s.trim())).collect();
+                let _ = writeln!(out, "{} {{", scoped.join(", "));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_docfx_language_names_and_escapes_unknown_ones() {
+        let highlighter = Highlighter::new();
+        for language in ["powershell", "PowerShell", "dockerfile", "bash", "console", "cmd", "yaml", "json", "csharp", "C#", "xml", "toml", "typescript", "rust", "python"] {
+            let html = highlighter.code_block(language, "a = \"b\" # c\n");
+            assert!(html.contains("<span class=\"hl-"), "{language} was not highlighted: {html}");
+        }
+        let plain = highlighter.code_block("no-such-language", "<b>&</b>\n");
+        assert_eq!(&*plain, "<pre class=\"hl\"><code class=\"language-no-such-language\">&lt;b&gt;&amp;&lt;/b&gt;\n</code></pre>\n");
+        let bare = highlighter.code_block("", "x\n");
+        assert_eq!(&*bare, "<pre class=\"hl\"><code>x\n</code></pre>\n");
+    }
+
+    #[test]
+    fn stylesheet_has_both_palettes() {
+        let css = stylesheet();
+        assert!(css.contains(".hl-"));
+        assert!(css.contains(":root[data-theme=\"dark\"] .hl-"));
+        assert!(css.contains("prefers-color-scheme: dark"));
+    }
+}

@@ -1,0 +1,110 @@
+//! The output folder: the URL layout (every page is `<locale>/<path>/index.html`, every URL
+//! between files is relative) and the atomic write. A build writes into a staging folder
+//! beside the target and swaps it in only when the build succeeded, so a failed build
+//! leaves the previous output untouched.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+/// The relative URL from the folder `from_dir` to `to`, both relative to the output root.
+/// `from_dir` is empty or ends with `/`; `to` ends with `/` when it is a folder.
+pub fn relative_url(from_dir: &str, to: &str) -> String {
+    let from: Vec<&str> = from_dir.split('/').filter(|s| !s.is_empty()).collect();
+    let to_segments: Vec<&str> = to.split('/').collect();
+    let common = from.iter().zip(&to_segments).take_while(|(a, b)| a == b).count();
+    // The last segment of `to` is a file name (or empty for a folder), never shared.
+    let common = common.min(to_segments.len().saturating_sub(1));
+    let mut url = "../".repeat(from.len() - common);
+    url.push_str(&encode_path(&to_segments[common..].join("/")));
+    if url.is_empty() { "./".to_string() } else { url }
+}
+
+/// Percent-encodes what may not appear raw in a URL path.
+pub fn encode_path(path: &str) -> String {
+    const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
+    percent_encoding::utf8_percent_encode(path, PATH).to_string()
+}
+
+/// A folder being filled with a new build's output.
+pub struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+}
+
+impl Staging {
+    /// Creates an empty staging folder beside `target`.
+    pub fn create(target: &Path) -> Result<Staging> {
+        let name = target.file_name().map_or_else(|| "public".into(), |n| n.to_string_lossy().into_owned());
+        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        let dir = parent.join(format!(".{name}.polydoc-staging"));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove the stale staging folder {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Staging { dir, target: target.to_path_buf() })
+    }
+
+    /// Writes `bytes` at `rel_path` (relative to the output root, `/`-separated).
+    pub fn write(&self, rel_path: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(rel_path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Copies the file `from` to `rel_path`.
+    pub fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {
+        let path = self.dir.join(rel_path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
+        Ok(())
+    }
+
+    /// Replaces the target folder with the staging folder.
+    pub fn commit(self) -> Result<()> {
+        let old = self.dir.with_file_name(format!("{}.old", self.dir.file_name().unwrap_or_default().to_string_lossy()));
+        if old.exists() {
+            std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        }
+        let had_target = self.target.exists();
+        if had_target {
+            std::fs::rename(&self.target, &old).with_context(|| format!("cannot move the previous output {} aside", self.target.display()))?;
+        }
+        if let Err(error) = std::fs::rename(&self.dir, &self.target) {
+            if had_target {
+                let _ = std::fs::rename(&old, &self.target);
+            }
+            return Err(error).with_context(|| format!("cannot move the new output into {}", self.target.display()));
+        }
+        if had_target {
+            std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove the previous output at {}", old.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the staging folder, leaving the target untouched.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls_between_output_folders() {
+        assert_eq!(relative_url("zh-cn/about/containers-vs-vm/", "zh-cn/about/"), "../");
+        assert_eq!(relative_url("zh-cn/about/containers-vs-vm/", "zh-cn/manage-containers/hyperv-container/"), "../../manage-containers/hyperv-container/");
+        assert_eq!(relative_url("zh-cn/about/containers-vs-vm/", "en-us/about/media/x.png"), "../../../en-us/about/media/x.png");
+        assert_eq!(relative_url("zh-cn/", "zh-cn/"), "./");
+        assert_eq!(relative_url("", "polydoc.css"), "polydoc.css");
+        assert_eq!(relative_url("zh-cn/a/", "zh-cn/a/media/my file.png"), "media/my%20file.png");
+        assert_eq!(relative_url("zh-cn/a/", "zh-cn/a/"), "./");
+    }
+}

@@ -1,0 +1,243 @@
+//! Navigation of one locale: its TOC (its own, else the source locale's, else the folder
+//! tree) with every entry resolved to a page of the locale, then per page the open path of
+//! the sidebar, breadcrumbs and previous/next. The whole tree goes out once per locale as
+//! JSON, so a page's HTML holds only its own open path and does not grow with the site.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::content::{Locale, Site, TocItem};
+use crate::diagnostic::Diagnostic;
+use crate::markdown::PageLink;
+
+/// A resolved navigation entry.
+#[derive(Clone, Debug)]
+pub struct NavNode {
+    pub title: String,
+    pub target: NavTarget,
+    pub children: Vec<NavNode>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NavTarget {
+    /// A group heading with no page of its own.
+    None,
+    /// A page or folder of this locale by key, with an optional fragment.
+    Page { key: String, fragment: Option<String> },
+    /// A URL outside the site, or a site-root link left as written.
+    External(String),
+}
+
+/// The navigation of one locale, with an index from page key to the entry that shows it.
+pub struct LocaleNav {
+    pub roots: Vec<NavNode>,
+    /// Page key → the index path of its first entry in the tree.
+    positions: HashMap<String, Vec<usize>>,
+    /// Page keys in reading order (first appearance in the tree), for previous/next.
+    order: Vec<String>,
+    order_index: HashMap<String, usize>,
+}
+
+/// One entry of a page's sidebar: the open path is expanded, the rest collapsed.
+#[derive(Clone, Debug, Serialize)]
+pub struct SidebarItem {
+    pub title: String,
+    pub href: String,
+    pub active: bool,
+    pub open: bool,
+    pub has_children: bool,
+    pub children: Vec<SidebarItem>,
+}
+
+/// The TOC entries of a file, for checking against the output after rendering.
+pub type TocLinks = Vec<(String, PageLink)>;
+
+impl LocaleNav {
+    /// Resolves `locale`'s navigation. TOC entries that point nowhere are reported (only for
+    /// the locale whose TOC file it is) and shown as plain text.
+    pub fn build(config: &Config, site: &Site, locale: &Locale, titles: &dyn Fn(&str) -> Option<String>, diagnostics: &mut Vec<Diagnostic>, toc_links: &mut TocLinks) -> LocaleNav {
+        let own = site.locale(locale).expect("configured locale");
+        let (items, report) = match (&own.toc, &site.source().toc) {
+            (Some(items), _) => (items.clone(), true),
+            (None, Some(items)) => (items.clone(), false),
+            (None, None) => (folder_tree(site, locale, titles), false),
+        };
+        let mut resolver = Resolver { config, site, locale, report, diagnostics, toc_links };
+        let roots = items.iter().map(|item| resolver.node(item)).collect();
+        LocaleNav::index(roots)
+    }
+
+    fn index(roots: Vec<NavNode>) -> LocaleNav {
+        let mut nav = LocaleNav { roots, positions: HashMap::new(), order: Vec::new(), order_index: HashMap::new() };
+        let mut path = Vec::new();
+        let roots = std::mem::take(&mut nav.roots);
+        nav.walk(&roots, &mut path);
+        nav.roots = roots;
+        nav
+    }
+
+    fn walk(&mut self, nodes: &[NavNode], path: &mut Vec<usize>) {
+        for (index, node) in nodes.iter().enumerate() {
+            path.push(index);
+            if let NavTarget::Page { key, fragment: None } = &node.target {
+                if !self.positions.contains_key(key) {
+                    self.positions.insert(key.clone(), path.clone());
+                    self.order_index.insert(key.clone(), self.order.len());
+                    self.order.push(key.clone());
+                }
+            }
+            self.walk(&node.children, path);
+            path.pop();
+        }
+    }
+
+    /// The sidebar for the page `key`: every root entry, and the children of each entry on
+    /// the path to the page. `href` maps a target to a URL relative to the page.
+    pub fn sidebar(&self, key: &str, href: &dyn Fn(&NavTarget) -> String) -> Vec<SidebarItem> {
+        let path = self.positions.get(key).map_or(&[][..], Vec::as_slice);
+        sidebar_level(&self.roots, path, href)
+    }
+
+    /// The entries above the page `key` that link somewhere, outermost first.
+    pub fn ancestors(&self, key: &str) -> Vec<&NavNode> {
+        let Some(path) = self.positions.get(key) else { return Vec::new() };
+        let mut nodes = &self.roots;
+        let mut ancestors = Vec::new();
+        for &index in &path[..path.len() - 1] {
+            let node = &nodes[index];
+            ancestors.push(node);
+            nodes = &node.children;
+        }
+        ancestors
+    }
+
+    /// The pages before and after `key` in reading order.
+    pub fn neighbours(&self, key: &str) -> (Option<&str>, Option<&str>) {
+        let Some(&index) = self.order_index.get(key) else { return (None, None) };
+        let previous = index.checked_sub(1).map(|i| self.order[i].as_str());
+        let next = self.order.get(index + 1).map(String::as_str);
+        (previous, next)
+    }
+
+    /// The whole tree as JSON, hrefs relative to the locale root.
+    pub fn to_json(&self, href: &dyn Fn(&NavTarget) -> String) -> String {
+        #[derive(Serialize)]
+        struct JsonNode {
+            title: String,
+            href: String,
+            children: Vec<JsonNode>,
+        }
+        fn convert(nodes: &[NavNode], href: &dyn Fn(&NavTarget) -> String) -> Vec<JsonNode> {
+            nodes.iter().map(|n| JsonNode { title: n.title.clone(), href: href(&n.target), children: convert(&n.children, href) }).collect()
+        }
+        serde_json::to_string(&convert(&self.roots, href)).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+fn sidebar_level(nodes: &[NavNode], path: &[usize], href: &dyn Fn(&NavTarget) -> String) -> Vec<SidebarItem> {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| {
+            let on_path = path.first() == Some(&index);
+            let active = on_path && path.len() == 1;
+            let open = on_path && !node.children.is_empty();
+            let children = if open { sidebar_level(&node.children, &path[1..], href) } else { Vec::new() };
+            SidebarItem { title: node.title.clone(), href: href(&node.target), active, open, has_children: !node.children.is_empty(), children }
+        })
+        .collect()
+}
+
+struct Resolver<'a> {
+    config: &'a Config,
+    site: &'a Site,
+    locale: &'a Locale,
+    report: bool,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    toc_links: &'a mut TocLinks,
+}
+
+impl Resolver<'_> {
+    fn node(&mut self, item: &TocItem) -> NavNode {
+        let target = match &item.href {
+            None => NavTarget::None,
+            Some(href) => self.target(item, href),
+        };
+        let children = item.children.iter().map(|child| self.node(child)).collect();
+        NavNode { title: item.title.clone(), target, children }
+    }
+
+    fn target(&mut self, item: &TocItem, href: &str) -> NavTarget {
+        if href.contains("://") || href.starts_with("mailto:") {
+            return NavTarget::External(href.to_string());
+        }
+        if href.starts_with('/') {
+            return NavTarget::External(self.config.link_root.as_ref().map_or_else(|| href.to_string(), |root| format!("{root}{href}")));
+        }
+        let (path, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f.to_string())));
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+        // TOC hrefs are already relative to the locale root.
+        match self.site.resolve(self.locale, "", &decoded) {
+            Some(resolution) => {
+                if let Some(actual) = resolution.case_mismatch.filter(|_| self.report) {
+                    self.diagnostics.push(
+                        Diagnostic::warning("case-mismatch", &item.origin, format!("`{decoded}` matches `{actual}` only ignoring case"))
+                            .at(item.line, 1)
+                            .with_help(format!("write the entry as the file is named: `{actual}`")),
+                    );
+                }
+                match resolution.target {
+                    crate::content::Target::Page { key } => {
+                        if let Some(fragment) = fragment.clone().filter(|_| self.report) {
+                            self.toc_links.push((item.origin.clone(), PageLink { key: key.clone(), fragment, line: item.line, column: 1 }));
+                        }
+                        NavTarget::Page { key, fragment }
+                    }
+                    crate::content::Target::Asset { output_path } => NavTarget::External(format!("asset:{output_path}")),
+                }
+            }
+            None => {
+                if self.report {
+                    self.diagnostics.push(Diagnostic::warning("broken-toc-entry", &item.origin, format!("TOC entry `{}` points to `{path}`, which does not exist", item.title)).at(item.line, 1));
+                }
+                NavTarget::None
+            }
+        }
+    }
+}
+
+/// A navigation tree from the folders, for a locale without any TOC: each folder is an
+/// entry linking to its index (or generated listing) page, pages in path order.
+fn folder_tree(site: &Site, locale: &Locale, titles: &dyn Fn(&str) -> Option<String>) -> Vec<TocItem> {
+    let own = site.locale(locale).expect("configured locale");
+    let mut keys: Vec<&str> = own.pages.keys().chain(site.source().pages.keys()).map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    folder_level(&keys, "", titles)
+}
+
+fn folder_level(keys: &[&str], prefix: &str, titles: &dyn Fn(&str) -> Option<String>) -> Vec<TocItem> {
+    let entry = |title: String, href: String, children| TocItem { title, href: Some(href), origin: String::new(), line: 0, children };
+    let mut items = Vec::new();
+    let mut subfolders: Vec<&str> = Vec::new();
+    for key in keys.iter().filter_map(|key| key.strip_prefix(prefix)) {
+        match key.split_once('/') {
+            Some((folder, _)) if subfolders.last() != Some(&folder) => subfolders.push(folder),
+            Some(_) => {}
+            None if key == "index.md" => {}
+            None => {
+                let full = format!("{prefix}{key}");
+                items.push(entry(titles(&full).unwrap_or_else(|| key.to_string()), full, Vec::new()));
+            }
+        }
+    }
+    for folder in subfolders {
+        let folder_key = format!("{prefix}{folder}/");
+        let title = titles(&format!("{folder_key}index.md")).unwrap_or_else(|| folder.to_string());
+        let children = folder_level(keys, &folder_key, titles);
+        items.push(entry(title, folder_key, children));
+    }
+    items
+}

@@ -1,0 +1,121 @@
+//! `Theme`: the Tera templates and static assets of the built-in theme (embedded in the
+//! binary from `theme/`), with a site's own `templates/*.html` and `static/*` overriding
+//! them by name. Built once per build; rendering only borrows it.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result, anyhow};
+use serde::Serialize;
+use tera::Tera;
+
+use crate::content::page::sha1_hex;
+use crate::markdown::highlight;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../theme/templates/base.html")),
+    ("macros.html", include_str!("../../theme/templates/macros.html")),
+    ("footer.html", include_str!("../../theme/templates/footer.html")),
+    ("page.html", include_str!("../../theme/templates/page.html")),
+    ("section.html", include_str!("../../theme/templates/section.html")),
+    ("chooser.html", include_str!("../../theme/templates/chooser.html")),
+    ("404.html", include_str!("../../theme/templates/404.html")),
+    ("redirect.html", include_str!("../../theme/templates/redirect.html")),
+];
+
+const CSS: &str = include_str!("../../theme/static/polydoc.css");
+const JS: &str = include_str!("../../theme/static/polydoc.js");
+
+/// Theme files written to the output root, by fingerprinted name.
+#[derive(Clone, Debug, Serialize)]
+pub struct Assets {
+    pub css: String,
+    pub js: String,
+    pub highlight_css: String,
+    /// `favicon.svg` when the site's `static/` has one, else empty.
+    pub favicon: String,
+}
+
+pub struct Theme {
+    tera: Tera,
+    pub assets: Assets,
+    /// (output path, bytes) of the theme's own files.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Theme {
+    /// The built-in theme with `site_root/templates/*.html` and the site's `static/`
+    /// stylesheet and script (`polydoc.css`, `polydoc.js`) overriding it by name.
+    pub fn load(site_root: &Path) -> Result<Theme> {
+        let mut templates: Vec<(String, String)> = TEMPLATES.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
+        let template_dir = site_root.join("templates");
+        if let Ok(entries) = std::fs::read_dir(&template_dir) {
+            let mut overrides: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "html")).collect();
+            overrides.sort();
+            for path in overrides {
+                let name = path.file_name().expect("a file").to_string_lossy().into_owned();
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                templates.retain(|(existing, _)| *existing != name);
+                templates.push((name, text));
+            }
+        }
+        let mut tera = Tera::default();
+        // Tera's default escaper also escapes `/`, which turns every URL into `&#x2F;` soup.
+        tera.set_escape_fn(escape_html);
+        tera.add_raw_templates(templates).map_err(|error| anyhow!("{}", error_chain(&error))).with_context(|| format!("invalid template in the theme or {}", template_dir.display()))?;
+
+        let static_dir = site_root.join("static");
+        let css = std::fs::read(static_dir.join("polydoc.css")).unwrap_or_else(|_| CSS.as_bytes().to_vec());
+        let js = std::fs::read(static_dir.join("polydoc.js")).unwrap_or_else(|_| JS.as_bytes().to_vec());
+        let highlight_css = highlight::stylesheet().into_bytes();
+        let favicon = if static_dir.join("favicon.svg").is_file() { "favicon.svg".to_string() } else { String::new() };
+        let files = vec![fingerprinted("polydoc", "css", css), fingerprinted("polydoc", "js", js), fingerprinted("highlight", "css", highlight_css)];
+        let assets = Assets { css: files[0].0.clone(), js: files[1].0.clone(), highlight_css: files[2].0.clone(), favicon };
+        Ok(Theme { tera, assets, files })
+    }
+
+    /// Renders the template `name` with `context`.
+    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
+        let context = tera::Context::from_serialize(context).map_err(|error| anyhow!("{}", error_chain(&error)))?;
+        self.tera.render(name, &context).map_err(|error| anyhow!("template {name}: {}", error_chain(&error)))
+    }
+}
+
+/// Renders a diagram template (`*.svg.tera`) with a locale's UI strings.
+pub fn render_diagram(text: &str, context: &impl Serialize) -> Result<String> {
+    let context = tera::Context::from_serialize(context).map_err(|error| anyhow!("{}", error_chain(&error)))?;
+    Tera::one_off(text, &context, true).map_err(|error| anyhow!("{}", error_chain(&error)))
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// `name.<8 hex digits of the content's SHA-1>.ext`, so the files can be cached for ever.
+fn fingerprinted(name: &str, extension: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
+    let digest = sha1_hex(&bytes);
+    (format!("{name}.{}.{extension}", &digest[..8]), bytes)
+}
+
+/// Tera nests the useful message in its error's sources.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
