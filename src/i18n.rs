@@ -10,7 +10,8 @@ use anyhow::{Context as _, Result, anyhow};
 use crate::config::Config;
 use crate::content::Locale;
 
-const BUILT_IN: &[(&str, &str)] = &[("en-us", include_str!("../theme/i18n/en-us.toml")), ("zh-cn", include_str!("../theme/i18n/zh-cn.toml"))];
+const BUILT_IN: &[(&str, &str)] =
+    &[("en-us", include_str!("../theme/i18n/en-us.toml")), ("zh-cn", include_str!("../theme/i18n/zh-cn.toml"))];
 
 /// The merged UI strings of one locale.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,7 +47,12 @@ impl Translations {
     pub fn load(config: &Config) -> Result<Translations> {
         let built_in: BTreeMap<Locale, BTreeMap<String, String>> = BUILT_IN
             .iter()
-            .map(|(tag, text)| Ok((Locale::parse(tag).expect("built-in tags are valid"), parse(text).with_context(|| format!("built-in theme/i18n/{tag}.toml"))?)))
+            .map(|(tag, text)| {
+                Ok((
+                    Locale::parse(tag).expect("built-in tags are valid"),
+                    parse(text).with_context(|| format!("built-in theme/i18n/{tag}.toml"))?,
+                ))
+            })
             .collect::<Result<_>>()?;
         let mut site_strings = BTreeMap::new();
         for locale_config in &config.locales {
@@ -65,7 +71,9 @@ impl Translations {
             if let Some(defaults) = site_strings.get(&config.default_locale) {
                 strings.extend(defaults);
             }
-            let own_built_in = built_in.get(locale).or_else(|| built_in.iter().find(|(l, _)| l.language() == locale.language()).map(|(_, s)| s));
+            let own_built_in = built_in
+                .get(locale)
+                .or_else(|| built_in.iter().find(|(l, _)| l.language() == locale.language()).map(|(_, s)| s));
             if let Some(own) = own_built_in {
                 strings.extend(own);
             }

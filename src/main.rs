@@ -44,7 +44,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Init { dir } => {
             polydoc::init::init(&dir)?;
-            eprintln!("created a starter site in {}; build it with `polydoc build --root {}`", dir.display(), dir.display());
+            eprintln!(
+                "created a starter site in {}; build it with `polydoc build --root {}`",
+                dir.display(),
+                dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -59,11 +63,14 @@ fn print_diagnostics(config: &Config, summary: &BuildSummary) {
 }
 
 fn print_summary(summary: &BuildSummary, out_dir: &std::path::Path) {
-    let locales: Vec<String> = summary
-        .pages
-        .iter()
-        .map(|(locale, (own, fallback))| if *fallback > 0 { format!("{locale} {own} (+{fallback} fallback)") } else { format!("{locale} {own}") })
-        .collect();
+    let locales: Vec<String> =
+        summary
+            .pages
+            .iter()
+            .map(|(locale, (own, fallback))| {
+                if *fallback > 0 { format!("{locale} {own} (+{fallback} fallback)") } else { format!("{locale} {own}") }
+            })
+            .collect();
     let outcome = if summary.written { format!("wrote {}", out_dir.display()) } else { "nothing written".to_string() };
     let line = format!(
         "{}: {} pages [{}], {} warnings, {} errors in {:.2} s",

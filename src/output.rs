@@ -22,7 +22,17 @@ pub fn relative_url(from_dir: &str, to: &str) -> String {
 
 /// Percent-encodes what may not appear raw in a URL path.
 pub fn encode_path(path: &str) -> String {
-    const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
+    const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
     percent_encoding::utf8_percent_encode(path, PATH).to_string()
 }
 
@@ -40,7 +50,8 @@ impl Staging {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         let dir = parent.join(format!(".{name}.polydoc-staging"));
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove the stale staging folder {}", dir.display()))?;
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove the stale staging folder {}", dir.display()))?;
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Staging { dir, target: target.to_path_buf() })
@@ -67,13 +78,15 @@ impl Staging {
 
     /// Replaces the target folder with the staging folder.
     pub fn commit(self) -> Result<()> {
-        let old = self.dir.with_file_name(format!("{}.old", self.dir.file_name().unwrap_or_default().to_string_lossy()));
+        let old =
+            self.dir.with_file_name(format!("{}.old", self.dir.file_name().unwrap_or_default().to_string_lossy()));
         if old.exists() {
             std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
         }
         let had_target = self.target.exists();
         if had_target {
-            std::fs::rename(&self.target, &old).with_context(|| format!("cannot move the previous output {} aside", self.target.display()))?;
+            std::fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot move the previous output {} aside", self.target.display()))?;
         }
         if let Err(error) = std::fs::rename(&self.dir, &self.target) {
             if had_target {
@@ -82,7 +95,8 @@ impl Staging {
             return Err(error).with_context(|| format!("cannot move the new output into {}", self.target.display()));
         }
         if had_target {
-            std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove the previous output at {}", old.display()))?;
+            std::fs::remove_dir_all(&old)
+                .with_context(|| format!("cannot remove the previous output at {}", old.display()))?;
         }
         Ok(())
     }
@@ -100,8 +114,14 @@ mod tests {
     #[test]
     fn relative_urls_between_output_folders() {
         assert_eq!(relative_url("zh-cn/about/containers-vs-vm/", "zh-cn/about/"), "../");
-        assert_eq!(relative_url("zh-cn/about/containers-vs-vm/", "zh-cn/manage-containers/hyperv-container/"), "../../manage-containers/hyperv-container/");
-        assert_eq!(relative_url("zh-cn/about/containers-vs-vm/", "en-us/about/media/x.png"), "../../../en-us/about/media/x.png");
+        assert_eq!(
+            relative_url("zh-cn/about/containers-vs-vm/", "zh-cn/manage-containers/hyperv-container/"),
+            "../../manage-containers/hyperv-container/"
+        );
+        assert_eq!(
+            relative_url("zh-cn/about/containers-vs-vm/", "en-us/about/media/x.png"),
+            "../../../en-us/about/media/x.png"
+        );
         assert_eq!(relative_url("zh-cn/", "zh-cn/"), "./");
         assert_eq!(relative_url("", "polydoc.css"), "polydoc.css");
         assert_eq!(relative_url("zh-cn/a/", "zh-cn/a/media/my file.png"), "media/my%20file.png");

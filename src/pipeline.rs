@@ -91,7 +91,16 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     summary.diagnostics = diagnostics;
     if let (Some(out_dir), false) = (&options.out_dir, has_errors) {
-        let context = RenderContext { config, site: &site, report: &report, theme: &theme, translations: &translations, navs: &navs, summaries: &summaries, children: &children };
+        let context = RenderContext {
+            config,
+            site: &site,
+            report: &report,
+            theme: &theme,
+            translations: &translations,
+            navs: &navs,
+            summaries: &summaries,
+            children: &children,
+        };
         let staging = Staging::create(out_dir)?;
         match write_output(&context, &staging, &planned, &rendered) {
             Ok(()) => staging.commit()?,
@@ -106,18 +115,34 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
     Ok(summary)
 }
 
-fn render_markdown(config: &Config, site: &Site, translations: &Translations, highlighter: &Highlighter, planned: &[OutputPage<'_>]) -> Vec<Option<RenderedPage>> {
+fn render_markdown(
+    config: &Config,
+    site: &Site,
+    translations: &Translations,
+    highlighter: &Highlighter,
+    planned: &[OutputPage<'_>],
+) -> Vec<Option<RenderedPage>> {
     planned
         .par_iter()
         .map(|output| {
             let page = output.page()?;
-            let context = MarkdownContext { config, site, locale: output.locale, highlighter, strings: translations.get(output.locale) };
+            let context = MarkdownContext {
+                config,
+                site,
+                locale: output.locale,
+                highlighter,
+                strings: translations.get(output.locale),
+            };
             Some(markdown::render(page, &context))
         })
         .collect()
 }
 
-fn summaries(config: &Config, planned: &[OutputPage<'_>], rendered: &[Option<RenderedPage>]) -> HashMap<(Locale, String), Summary> {
+fn summaries(
+    config: &Config,
+    planned: &[OutputPage<'_>],
+    rendered: &[Option<RenderedPage>],
+) -> HashMap<(Locale, String), Summary> {
     planned
         .iter()
         .zip(rendered)
@@ -165,7 +190,10 @@ fn l10n_diagnostics(site: &Site, report: &L10nReport) -> Vec<Diagnostic> {
             if status.status == TranslationStatus::Orphaned {
                 let page = &content.pages[key];
                 let message = format!("`{}` has no source page in `{}`", page.rel_path, site.source().locale);
-                diagnostics.push(Diagnostic::warning("orphaned-translation", &page.source_path, message).with_help("remove it, or add the source page"));
+                diagnostics.push(
+                    Diagnostic::warning("orphaned-translation", &page.source_path, message)
+                        .with_help("remove it, or add the source page"),
+                );
             }
         }
     }
@@ -178,8 +206,12 @@ fn date_diagnostics(site: &Site) -> Vec<Diagnostic> {
         let Some(raw) = page.front_matter.text("ms.date") else { continue };
         if l10n::parse_us_date(&raw).is_none() {
             diagnostics.push(
-                Diagnostic::warning("bad-date", &page.source_path, format!("`ms.date: {raw}` is not a date in M/D/YYYY form; it is shown as written"))
-                    .with_help("write it like `10/21/2019`"),
+                Diagnostic::warning(
+                    "bad-date",
+                    &page.source_path,
+                    format!("`ms.date: {raw}` is not a date in M/D/YYYY form; it is shown as written"),
+                )
+                .with_help("write it like `10/21/2019`"),
             );
         }
     }
@@ -188,8 +220,13 @@ fn date_diagnostics(site: &Site) -> Vec<Diagnostic> {
 
 /// Checks `#fragment`s of links between pages against the anchors of the page actually
 /// served in the link's locale (the translation, or the fallback).
-fn anchor_diagnostics(planned: &[OutputPage<'_>], rendered: &[Option<RenderedPage>], toc_links: &[(String, PageLink)]) -> Vec<Diagnostic> {
-    let index: HashMap<(&Locale, &str), usize> = planned.iter().enumerate().map(|(i, p)| ((p.locale, p.key.as_str()), i)).collect();
+fn anchor_diagnostics(
+    planned: &[OutputPage<'_>],
+    rendered: &[Option<RenderedPage>],
+    toc_links: &[(String, PageLink)],
+) -> Vec<Diagnostic> {
+    let index: HashMap<(&Locale, &str), usize> =
+        planned.iter().enumerate().map(|(i, p)| ((p.locale, p.key.as_str()), i)).collect();
     let check = |locale: &Locale, path: &str, link: &PageLink| -> Option<Diagnostic> {
         let target = *index.get(&(locale, link.key.as_str()))?;
         let anchors = rendered[target].as_ref().map(|r| &r.anchors);
@@ -198,12 +235,22 @@ fn anchor_diagnostics(planned: &[OutputPage<'_>], rendered: &[Option<RenderedPag
         }
         let target_path = planned[target].page().map_or_else(|| link.key.clone(), |p| p.source_path.clone());
         let near = anchors.and_then(|a| a.iter().find(|id| id.eq_ignore_ascii_case(&link.fragment)));
-        Some(match near {
-            Some(actual) => Diagnostic::warning("case-mismatch", path, format!("`#{}` matches the anchor `#{actual}` in {target_path} only ignoring case", link.fragment))
+        Some(
+            match near {
+                Some(actual) => Diagnostic::warning(
+                    "case-mismatch",
+                    path,
+                    format!("`#{}` matches the anchor `#{actual}` in {target_path} only ignoring case", link.fragment),
+                )
                 .with_help(format!("write `#{actual}`")),
-            None => Diagnostic::warning("broken-anchor", path, format!("`#{}` is not an anchor in {target_path}", link.fragment)),
-        }
-        .at(link.line, link.column))
+                None => Diagnostic::warning(
+                    "broken-anchor",
+                    path,
+                    format!("`#{}` is not an anchor in {target_path}", link.fragment),
+                ),
+            }
+            .at(link.line, link.column),
+        )
     };
     let mut diagnostics = Vec::new();
     for (output, body) in planned.iter().zip(rendered) {
@@ -219,7 +266,12 @@ fn anchor_diagnostics(planned: &[OutputPage<'_>], rendered: &[Option<RenderedPag
     diagnostics
 }
 
-fn write_output(context: &RenderContext<'_>, staging: &Staging, planned: &[OutputPage<'_>], rendered: &[Option<RenderedPage>]) -> Result<()> {
+fn write_output(
+    context: &RenderContext<'_>,
+    staging: &Staging,
+    planned: &[OutputPage<'_>],
+    rendered: &[Option<RenderedPage>],
+) -> Result<()> {
     planned.par_iter().zip(rendered).try_for_each(|(output, body)| {
         let html = context.page_html(output, body.as_ref()).with_context(|| format!("rendering {}", output.dir()))?;
         staging.write(&format!("{}index.html", output.dir()), html.as_bytes())
@@ -263,7 +315,8 @@ fn write_diagrams(context: &RenderContext<'_>, staging: &Staging, locale: &Local
         if own.assets.contains_key(lower) {
             continue;
         }
-        let svg = render_diagram(&diagram.text, &diagram_context).map_err(|error| anyhow!("{}: {error}", diagram.source_path))?;
+        let svg = render_diagram(&diagram.text, &diagram_context)
+            .map_err(|error| anyhow!("{}: {error}", diagram.source_path))?;
         staging.write(&format!("{locale}/{lower}"), svg.as_bytes())?;
     }
     Ok(())

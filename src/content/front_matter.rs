@@ -51,7 +51,11 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
                 error.line += 1; // The block starts on the file's second line.
                 error
             })?;
-            return Ok(Split { front_matter: FrontMatter { meta }, body: &text[line_end..], body_line: line_number + 1 });
+            return Ok(Split {
+                front_matter: FrontMatter { meta },
+                body: &text[line_end..],
+                body_line: line_number + 1,
+            });
         }
         offset = line_end;
         line_number += 1;
@@ -79,14 +83,24 @@ fn parse_yaml(block: &str) -> Result<Map<String, Value>, FrontMatterError> {
     };
     match documents.into_iter().next() {
         None | Some(Yaml::Null) => Ok(Map::new()),
-        Some(Yaml::Hash(hash)) => Ok(hash.into_iter().map(|(key, value)| (yaml_key(key), yaml_to_json(value))).collect()),
-        Some(_) => Err(FrontMatterError { line: 1, column: 1, message: "front matter must be a mapping of keys to values".into() }),
+        Some(Yaml::Hash(hash)) => {
+            Ok(hash.into_iter().map(|(key, value)| (yaml_key(key), yaml_to_json(value))).collect())
+        }
+        Some(_) => Err(FrontMatterError {
+            line: 1,
+            column: 1,
+            message: "front matter must be a mapping of keys to values".into(),
+        }),
     }
 }
 
 fn yaml_error(error: yaml_rust2::ScanError) -> FrontMatterError {
     let marker = error.marker();
-    FrontMatterError { line: marker.line().max(1), column: marker.col() + 1, message: format!("invalid YAML: {}", error.info()) }
+    FrontMatterError {
+        line: marker.line().max(1),
+        column: marker.col() + 1,
+        message: format!("invalid YAML: {}", error.info()),
+    }
 }
 
 fn yaml_key(key: Yaml) -> String {
@@ -100,7 +114,9 @@ fn yaml_to_json(yaml: Yaml) -> Value {
     match yaml {
         Yaml::String(s) => Value::String(s),
         Yaml::Integer(i) => Value::from(i),
-        Yaml::Real(r) => r.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::String(r), Value::Number),
+        Yaml::Real(r) => {
+            r.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::String(r), Value::Number)
+        }
         Yaml::Boolean(b) => Value::Bool(b),
         Yaml::Array(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
         Yaml::Hash(hash) => Value::Object(hash.into_iter().map(|(k, v)| (yaml_key(k), yaml_to_json(v))).collect()),
@@ -152,7 +168,12 @@ impl FrontMatter {
     /// `keywords` as a list, whether written as a list or a comma-separated string.
     pub fn keywords(&self) -> Vec<String> {
         match self.get("keywords") {
-            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             Some(Value::String(s)) => s.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect(),
             _ => Vec::new(),
         }

@@ -14,8 +14,7 @@ impl Locale {
         let lowered = tag.trim().to_ascii_lowercase().replace('_', "-");
         let mut subtags = lowered.split('-');
         let language = subtags.next()?;
-        let language_ok = (2..=8).contains(&language.len())
-            && language.bytes().all(|b| b.is_ascii_lowercase());
+        let language_ok = (2..=8).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_lowercase());
         let rest_ok = subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
         (language_ok && rest_ok).then_some(Locale(lowered))
     }
@@ -62,7 +61,13 @@ mod tests {
 
     #[test]
     fn parses_and_spells_bcp47() {
-        let cases = [("zh-CN", "zh-cn", "zh-CN"), ("en-us", "en-us", "en-US"), ("zh-hans", "zh-hans", "zh-Hans"), ("de", "de", "de"), ("es-419", "es-419", "es-419")];
+        let cases = [
+            ("zh-CN", "zh-cn", "zh-CN"),
+            ("en-us", "en-us", "en-US"),
+            ("zh-hans", "zh-hans", "zh-Hans"),
+            ("de", "de", "de"),
+            ("es-419", "es-419", "es-419"),
+        ];
         for (input, folder, bcp47) in cases {
             let locale = Locale::parse(input).unwrap();
             assert_eq!(locale.as_str(), folder);

@@ -83,12 +83,22 @@ pub enum Target {
     Asset { output_path: String },
 }
 
-/// A resolved link: the target, plus the file's real spelling when the link matched it
-/// only ignoring case.
+/// A resolved link: the target, plus both spellings when the link matched only ignoring case.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resolution {
     pub target: Target,
-    pub case_mismatch: Option<String>,
+    pub case_mismatch: Option<CaseMismatch>,
+}
+
+/// A link that names a file only ignoring case: both paths relative to the locale folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseMismatch {
+    pub written: String,
+    pub actual: String,
+}
+
+fn mismatch(written: &str, actual: &str) -> Option<CaseMismatch> {
+    (written != actual).then(|| CaseMismatch { written: written.to_string(), actual: actual.to_string() })
 }
 
 impl Site {
@@ -125,7 +135,10 @@ impl Site {
         let joined = join(parent_folder(from_rel_path), path)?;
         let own = self.locale(locale)?;
         let source = self.source();
-        let is_page_link = joined.is_empty() || joined.ends_with('/') || has_extension(&joined, ".md") || has_extension(&joined, ".yml");
+        let is_page_link = joined.is_empty()
+            || joined.ends_with('/')
+            || has_extension(&joined, ".md")
+            || has_extension(&joined, ".yml");
         if is_page_link {
             return resolve_page(own, source, &joined);
         }
@@ -157,8 +170,8 @@ fn resolve_page(own: &LocaleContent, source: &LocaleContent, joined: &str) -> Op
     for candidate in &candidates {
         for content in [own, source] {
             if let Some(page) = content.pages.get(candidate) {
-                let written = if lower.ends_with('/') || lower.is_empty() { format!("{joined}index.md") } else { joined.to_string() };
-                let case_mismatch = (page.rel_path != written && !lower.ends_with('/') && !lower.is_empty()).then(|| page.rel_path.clone());
+                let is_folder = lower.ends_with('/') || lower.is_empty();
+                let case_mismatch = if is_folder { None } else { mismatch(joined, &page.rel_path) };
                 return Some(Resolution { target: Target::Page { key: page.key.clone() }, case_mismatch });
             }
         }
@@ -171,12 +184,15 @@ fn resolve_page(own: &LocaleContent, source: &LocaleContent, joined: &str) -> Op
 fn resolve_asset(content: &LocaleContent, joined: &str, output_locale: &Locale) -> Option<Resolution> {
     let lower = joined.to_lowercase();
     if let Some(asset) = content.assets.get(&lower) {
-        let case_mismatch = (asset.rel_path != joined).then(|| asset.rel_path.clone());
-        return Some(Resolution { target: Target::Asset { output_path: format!("{}/{lower}", content.locale) }, case_mismatch });
+        let case_mismatch = mismatch(joined, &asset.rel_path);
+        return Some(Resolution {
+            target: Target::Asset { output_path: format!("{}/{lower}", content.locale) },
+            case_mismatch,
+        });
     }
     // A diagram template is rendered for every locale, so it is found in the output locale.
     let diagram = content.diagrams.get(&lower)?;
-    let case_mismatch = (diagram.rel_path != joined).then(|| diagram.rel_path.clone());
+    let case_mismatch = mismatch(joined, &diagram.rel_path);
     Some(Resolution { target: Target::Asset { output_path: format!("{output_locale}/{lower}") }, case_mismatch })
 }
 
@@ -217,8 +233,12 @@ fn report_unknown_locale_folders(config: &Config, content_dir: &Path, diagnostic
     unknown.sort();
     for name in unknown {
         diagnostics.push(
-            Diagnostic::warning("unknown-locale", format!("content/{name}"), format!("folder `content/{name}` is not a locale in site.toml; it is skipped"))
-                .with_help(format!("add `[locales.{}]` to site.toml to publish it", name.to_lowercase())),
+            Diagnostic::warning(
+                "unknown-locale",
+                format!("content/{name}"),
+                format!("folder `content/{name}` is not a locale in site.toml; it is skipped"),
+            )
+            .with_help(format!("add `[locales.{}]` to site.toml to publish it", name.to_lowercase())),
         );
     }
 }
@@ -257,7 +277,12 @@ fn decode(bytes: &[u8], source_path: &str, diagnostics: &mut Vec<Diagnostic>) ->
         Err(error) => {
             let line = bytes[..error.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
             diagnostics.push(
-                Diagnostic::warning("encoding", source_path, "the file is not valid UTF-8; invalid bytes are shown as \u{fffd}").at(line, 1),
+                Diagnostic::warning(
+                    "encoding",
+                    source_path,
+                    "the file is not valid UTF-8; invalid bytes are shown as \u{fffd}",
+                )
+                .at(line, 1),
             );
             String::from_utf8_lossy(bytes).into_owned()
         }
@@ -276,7 +301,8 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
     };
     let files = list_files(site_root, folder, diagnostics);
     // Pages are most of the work (reading, hashing, front matter), so they load in parallel.
-    let (page_files, other_files): (Vec<_>, Vec<_>) = files.into_iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
+    let (page_files, other_files): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
     let loaded: Vec<(Option<Page>, Vec<Diagnostic>)> = page_files
         .par_iter()
         .map(|(rel_path, file)| {
@@ -290,8 +316,12 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
         let Some(page) = page else { continue };
         if let Some(existing) = content.pages.get(&page.key) {
             diagnostics.push(
-                Diagnostic::error("duplicate-url", &page.source_path, format!("`{}` and `{}` have the same output URL once lowercased", existing.rel_path, page.rel_path))
-                    .with_help("rename one of the two files"),
+                Diagnostic::error(
+                    "duplicate-url",
+                    &page.source_path,
+                    format!("`{}` and `{}` have the same output URL once lowercased", existing.rel_path, page.rel_path),
+                )
+                .with_help("rename one of the two files"),
             );
             continue;
         }
@@ -322,7 +352,9 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
                     }
                     _ => {
                         let svg_rel_path = rel_path[..rel_path.len() - ".tera".len()].to_string();
-                        content.diagrams.insert(svg_rel_path.to_lowercase(), Diagram { rel_path: svg_rel_path, source_path, text });
+                        content
+                            .diagrams
+                            .insert(svg_rel_path.to_lowercase(), Diagram { rel_path: svg_rel_path, source_path, text });
                     }
                 }
             }
@@ -347,12 +379,14 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
 fn list_files(site_root: &Path, folder: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
     let walker = WalkDir::new(folder).follow_links(true).sort_by_file_name().into_iter();
-    let walker = walker.filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
+    let walker =
+        walker.filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
-                let path = error.path().map(|p| relative_to(site_root, p)).unwrap_or_else(|| relative_to(site_root, folder));
+                let path =
+                    error.path().map(|p| relative_to(site_root, p)).unwrap_or_else(|| relative_to(site_root, folder));
                 diagnostics.push(Diagnostic::warning("io", path, format!("skipped: {error}")));
                 continue;
             }
@@ -367,7 +401,13 @@ fn list_files(site_root: &Path, folder: &Path, diagnostics: &mut Vec<Diagnostic>
     files
 }
 
-fn load_page(site_root: &Path, locale: &Locale, rel_path: &str, file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<Page> {
+fn load_page(
+    site_root: &Path,
+    locale: &Locale,
+    rel_path: &str,
+    file: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Page> {
     let source_path = relative_to(site_root, file);
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
@@ -381,7 +421,8 @@ fn load_page(site_root: &Path, locale: &Locale, rel_path: &str, file: &Path, dia
     let (front_matter, body, body_line) = match front_matter::split(&text) {
         Ok(split) => (split.front_matter, split.body.to_string(), split.body_line),
         Err(error) => {
-            diagnostics.push(Diagnostic::error("front-matter", &source_path, error.message).at(error.line, error.column));
+            diagnostics
+                .push(Diagnostic::error("front-matter", &source_path, error.message).at(error.line, error.column));
             (Default::default(), text.clone(), 1)
         }
     };

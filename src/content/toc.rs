@@ -49,35 +49,49 @@ pub fn load_root(files: &TocFiles, diagnostics: &mut Vec<Diagnostic>) -> Option<
     Some(load_file(files, root, &mut visiting, diagnostics))
 }
 
-fn load_file(files: &TocFiles, key: &str, visiting: &mut Vec<String>, diagnostics: &mut Vec<Diagnostic>) -> Vec<TocItem> {
+fn load_file(
+    files: &TocFiles,
+    key: &str,
+    visiting: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<TocItem> {
     let Some(file) = files.get(key) else {
         return Vec::new();
     };
     if visiting.iter().any(|k| k == key) {
-        diagnostics.push(Diagnostic::error("include", &file.source_path, "this TOC file includes itself through nested TOC references"));
+        diagnostics.push(Diagnostic::error(
+            "include",
+            &file.source_path,
+            "this TOC file includes itself through nested TOC references",
+        ));
         return Vec::new();
     }
     visiting.push(key.to_string());
     let folder = parent_folder(&file.rel_path).to_string();
-    let items = if key.ends_with(".md") {
-        parse_markdown(file, &folder)
-    } else {
-        parse_yaml(file, &folder, diagnostics)
-    };
+    let items =
+        if key.ends_with(".md") { parse_markdown(file, &folder) } else { parse_yaml(file, &folder, diagnostics) };
     let items = items.into_iter().map(|item| expand_nested(files, item, visiting, diagnostics)).collect();
     visiting.pop();
     items
 }
 
 /// Replaces references to other TOC files with that file's entries, as DocFX does.
-fn expand_nested(files: &TocFiles, mut item: TocItem, visiting: &mut Vec<String>, diagnostics: &mut Vec<Diagnostic>) -> TocItem {
+fn expand_nested(
+    files: &TocFiles,
+    mut item: TocItem,
+    visiting: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> TocItem {
     if let Some(href) = &item.href {
         let lower = href.to_ascii_lowercase();
         let file_name = lower.rsplit('/').next().unwrap_or("");
         let nested_key = if is_toc_file(file_name) {
             Some(lower.clone())
         } else if lower.ends_with('/') {
-            ["toc.yml", "toc.yaml", "toc.md"].into_iter().map(|name| format!("{lower}{name}")).find(|k| files.contains_key(k))
+            ["toc.yml", "toc.yaml", "toc.md"]
+                .into_iter()
+                .map(|name| format!("{lower}{name}"))
+                .find(|k| files.contains_key(k))
         } else {
             None
         };
@@ -198,7 +212,10 @@ fn parse_markdown(file: &TocFile, folder: &str) -> Vec<TocItem> {
             Some((title, href)) => (title, Some(rebase(folder, &href))),
             None => (heading.trim_end_matches('#').trim().to_string(), None),
         };
-        flat.push((level, TocItem { title, href, origin: file.source_path.clone(), line: index + 1, children: Vec::new() }));
+        flat.push((
+            level,
+            TocItem { title, href, origin: file.source_path.clone(), line: index + 1, children: Vec::new() },
+        ));
     }
     nest(&mut flat.into_iter().peekable(), 0)
 }
@@ -228,7 +245,8 @@ fn parse_link(heading: &str) -> Option<(String, String)> {
 /// Makes a TOC href relative to the locale root instead of the TOC file's folder.
 fn rebase(folder: &str, href: &str) -> String {
     let href = href.trim();
-    let is_absolute = href.contains("://") || href.starts_with('/') || href.starts_with('#') || href.starts_with("mailto:");
+    let is_absolute =
+        href.contains("://") || href.starts_with('/') || href.starts_with('#') || href.starts_with("mailto:");
     if is_absolute || folder.is_empty() { href.to_string() } else { format!("{folder}{href}") }
 }
 
@@ -240,7 +258,11 @@ mod tests {
         entries
             .iter()
             .map(|(path, text)| {
-                let file = TocFile { rel_path: path.to_string(), source_path: format!("content/en-us/{path}"), text: text.to_string() };
+                let file = TocFile {
+                    rel_path: path.to_string(),
+                    source_path: format!("content/en-us/{path}"),
+                    text: text.to_string(),
+                };
                 (path.to_ascii_lowercase(), file)
             })
             .collect()
@@ -248,7 +270,10 @@ mod tests {
 
     #[test]
     fn markdown_headings_nest_and_groups_have_no_href() {
-        let toc = files(&[("TOC.md", "# [Home](index.md)\n\n# Overview\n## [About](about/index.md)\n### [Deep](about/deep.md)\n## [FAQ](about/faq.md)\n# Get Started\n")]);
+        let toc = files(&[(
+            "TOC.md",
+            "# [Home](index.md)\n\n# Overview\n## [About](about/index.md)\n### [Deep](about/deep.md)\n## [FAQ](about/faq.md)\n# Get Started\n",
+        )]);
         let mut diagnostics = Vec::new();
         let items = load_root(&toc, &mut diagnostics).unwrap();
         assert!(diagnostics.is_empty());

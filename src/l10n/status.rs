@@ -56,7 +56,15 @@ pub fn analyze(site: &Site) -> L10nReport {
         let mut statuses = BTreeMap::new();
         for (key, source_page) in &source.pages {
             let Some(translation) = content.pages.get(key) else {
-                statuses.insert(key.clone(), PageStatus { status: TranslationStatus::Missing, machine_translated: false, last_handoff: None, source_commit: None });
+                statuses.insert(
+                    key.clone(),
+                    PageStatus {
+                        status: TranslationStatus::Missing,
+                        machine_translated: false,
+                        last_handoff: None,
+                        source_commit: None,
+                    },
+                );
                 continue;
             };
             let front_matter = &translation.front_matter;

@@ -14,7 +14,12 @@ pub(super) fn render(events: &mut [Spanned<'_>], strings: &UiStrings) {
                 let (class, key) = names(*kind);
                 let mut title = String::new();
                 let _ = pulldown_cmark_escape::escape_html_body_text(&mut title, strings.get(key));
-                *event = Event::Html(format!("<div class=\"alert alert-{class}\" role=\"note\">\n<p class=\"alert-title\">{title}</p>\n").into());
+                *event = Event::Html(
+                    format!(
+                        "<div class=\"alert alert-{class}\" role=\"note\">\n<p class=\"alert-title\">{title}</p>\n"
+                    )
+                    .into(),
+                );
             }
             Event::End(TagEnd::BlockQuote(Some(_))) => *event = Event::Html("</div>\n".into()),
             _ => {}

@@ -22,12 +22,17 @@ pub struct Heading {
     pub title: String,
 }
 
-static ANCHOR_TAG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)^<a\s+(?:name|id)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/]+))\s*/?>$"#).expect("valid regex"));
+static ANCHOR_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)^<a\s+(?:name|id)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>/]+))\s*/?>$"#).expect("valid regex")
+});
 
 /// Gives every heading an id and returns the headings in order. Tab headings
 /// (`# [Linux](#tab/linux)`) are labels, not sections, and are left alone.
-pub(super) fn assign_ids(events: &mut Vec<Spanned<'_>>, positions: &Positions<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Heading> {
+pub(super) fn assign_ids(
+    events: &mut Vec<Spanned<'_>>,
+    positions: &Positions<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Heading> {
     let mut headings = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
     let mut index = 0;
@@ -39,13 +44,19 @@ pub(super) fn assign_ids(events: &mut Vec<Spanned<'_>>, positions: &Positions<'_
         let level = *level as u8;
         let start_offset = range.start;
         let explicit_attribute = id.as_ref().map(|id| id.to_string());
-        let end = events[index..].iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_)))).map_or(events.len(), |p| index + p);
+        let end = events[index..]
+            .iter()
+            .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))
+            .map_or(events.len(), |p| index + p);
         if is_tab_heading(&events[index + 1..end]) {
             index = end + 1;
             continue;
         }
         let anchor = take_leading_anchor(events, index + 1, end);
-        let end = events[index..].iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_)))).map_or(events.len(), |p| index + p);
+        let end = events[index..]
+            .iter()
+            .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))
+            .map_or(events.len(), |p| index + p);
         let title = plain_text(&events[index + 1..end]);
         let explicit = anchor.or(explicit_attribute);
         let wanted = explicit.clone().unwrap_or_else(|| slugify(&title));
@@ -53,7 +64,14 @@ pub(super) fn assign_ids(events: &mut Vec<Spanned<'_>>, positions: &Positions<'_
         if id != wanted && explicit.is_some() {
             diagnostics.push(
                 positions
-                    .diagnostic(Diagnostic::warning("duplicate-id", positions.path, format!("the id `{wanted}` is used by an earlier heading; this one becomes `{id}`")), start_offset)
+                    .diagnostic(
+                        Diagnostic::warning(
+                            "duplicate-id",
+                            positions.path,
+                            format!("the id `{wanted}` is used by an earlier heading; this one becomes `{id}`"),
+                        ),
+                        start_offset,
+                    )
                     .with_help("give this heading an id of its own"),
             );
         }
@@ -74,7 +92,9 @@ fn take_leading_anchor(events: &mut Vec<Spanned<'_>>, start: usize, end: usize) 
     let captures = ANCHOR_TAG.captures(html.trim())?;
     let name = captures.get(1).or_else(|| captures.get(2)).or_else(|| captures.get(3))?.as_str().trim().to_string();
     let self_closing = html.trim_end().ends_with("/>");
-    let closing = (first + 1 < end && matches!(&events[first + 1].0, Event::InlineHtml(h) if h.trim().eq_ignore_ascii_case("</a>"))).then_some(first + 1);
+    let closing = (first + 1 < end
+        && matches!(&events[first + 1].0, Event::InlineHtml(h) if h.trim().eq_ignore_ascii_case("</a>")))
+    .then_some(first + 1);
     if let Some(closing) = closing.filter(|_| !self_closing) {
         events.remove(closing);
     }
@@ -89,7 +109,9 @@ fn take_leading_anchor(events: &mut Vec<Spanned<'_>>, start: usize, end: usize) 
 }
 
 fn is_tab_heading(inner: &[Spanned<'_>]) -> bool {
-    inner.iter().any(|(event, _)| matches!(event, Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with("#tab/")))
+    inner
+        .iter()
+        .any(|(event, _)| matches!(event, Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with("#tab/")))
 }
 
 fn plain_text(inner: &[Spanned<'_>]) -> String {

@@ -33,24 +33,37 @@ enum LinkKind {
     Image,
 }
 
-static URL_ATTRIBUTE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("valid regex"));
-static ID_ATTRIBUTE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("valid regex"));
+static URL_ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("valid regex")
+});
+static ID_ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("valid regex")
+});
 static IMG_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\s*<img\b").expect("valid regex"));
 
-pub(super) fn rewrite(events: &mut [Spanned<'_>], page: &Page, context: &MarkdownContext<'_>, positions: &Positions<'_>, rendered: &mut RenderedPage) {
-    let rewriter = Rewriter { page, context, positions, page_dir: format!("{}/{}", context.locale, url_path(&page.key)) };
+pub(super) fn rewrite(
+    events: &mut [Spanned<'_>],
+    page: &Page,
+    context: &MarkdownContext<'_>,
+    positions: &Positions<'_>,
+    rendered: &mut RenderedPage,
+) {
+    let rewriter =
+        Rewriter { page, context, positions, page_dir: format!("{}/{}", context.locale, url_path(&page.key)) };
     let mut same_page_fragments: Vec<(String, usize)> = Vec::new();
     for (event, range) in events.iter_mut() {
         match event {
             Event::Start(Tag::Link { dest_url, .. }) => {
-                if let Some(new) = rewriter.href(dest_url, LinkKind::Link, range.start, rendered, &mut same_page_fragments) {
+                if let Some(new) =
+                    rewriter.href(dest_url, LinkKind::Link, range.start, rendered, &mut same_page_fragments)
+                {
                     *dest_url = CowStr::from(new);
                 }
             }
             Event::Start(Tag::Image { dest_url, .. }) => {
-                if let Some(new) = rewriter.href(dest_url, LinkKind::Image, range.start, rendered, &mut same_page_fragments) {
+                if let Some(new) =
+                    rewriter.href(dest_url, LinkKind::Image, range.start, rendered, &mut same_page_fragments)
+                {
                     *dest_url = CowStr::from(new);
                 }
             }
@@ -62,7 +75,11 @@ pub(super) fn rewrite(events: &mut [Spanned<'_>], page: &Page, context: &Markdow
                 }
                 let kind = if IMG_TAG.is_match(html) { LinkKind::Image } else { LinkKind::Link };
                 let rewritten = URL_ATTRIBUTE.replace_all(html, |captures: &Captures<'_>| {
-                    let value = captures.get(2).or_else(|| captures.get(3)).or_else(|| captures.get(4)).expect("one alternative matches");
+                    let value = captures
+                        .get(2)
+                        .or_else(|| captures.get(3))
+                        .or_else(|| captures.get(4))
+                        .expect("one alternative matches");
                     let offset = range.start + line_offset_in(html, value.start());
                     match rewriter.href(value.as_str(), kind, offset, rendered, &mut same_page_fragments) {
                         Some(new) => format!("{}\"{}\"", &captures[1], new.replace('"', "%22")),
@@ -79,7 +96,9 @@ pub(super) fn rewrite(events: &mut [Spanned<'_>], page: &Page, context: &Markdow
     for (fragment, offset) in same_page_fragments {
         if !rendered.anchors.contains(&fragment) {
             let message = format!("`#{fragment}` is not an anchor on this page");
-            rendered.diagnostics.push(positions.diagnostic(Diagnostic::warning("broken-anchor", &page.source_path, message), offset));
+            rendered
+                .diagnostics
+                .push(positions.diagnostic(Diagnostic::warning("broken-anchor", &page.source_path, message), offset));
         }
     }
 }
@@ -100,7 +119,14 @@ struct Rewriter<'a> {
 
 impl Rewriter<'_> {
     /// The rewritten URL, or `None` to keep `href` as written.
-    fn href(&self, href: &str, kind: LinkKind, offset: usize, rendered: &mut RenderedPage, same_page: &mut Vec<(String, usize)>) -> Option<String> {
+    fn href(
+        &self,
+        href: &str,
+        kind: LinkKind,
+        offset: usize,
+        rendered: &mut RenderedPage,
+        same_page: &mut Vec<(String, usize)>,
+    ) -> Option<String> {
         let href = href.trim();
         if let Some(fragment) = href.strip_prefix('#') {
             if !fragment.is_empty() && !fragment.starts_with("tab/") {
@@ -117,25 +143,34 @@ impl Rewriter<'_> {
         let (path_and_query, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f)));
         let (path, query) = path_and_query.split_once('?').map_or((path_and_query, None), |(p, q)| (p, Some(q)));
         let decoded_path = decode(path);
-        let Some(resolution) = self.context.site.resolve(self.context.locale, &self.page.rel_path, &decoded_path) else {
+        let Some(resolution) = self.context.site.resolve(self.context.locale, &self.page.rel_path, &decoded_path)
+        else {
             let (code, what) = match kind {
                 LinkKind::Image => ("broken-image", "image"),
                 LinkKind::Link => ("broken-link", "link target"),
             };
             let message = format!("{what} `{path}` does not exist");
-            rendered.diagnostics.push(self.positions.diagnostic(Diagnostic::warning(code, &self.page.source_path, message), offset));
+            rendered
+                .diagnostics
+                .push(self.positions.diagnostic(Diagnostic::warning(code, &self.page.source_path, message), offset));
             return None;
         };
-        if let Some(actual) = &resolution.case_mismatch {
-            let message = format!("`{decoded_path}` matches `{actual}` only ignoring case");
-            let diagnostic = Diagnostic::warning("case-mismatch", &self.page.source_path, message).with_help(format!("write the link as the file is named: `{actual}`"));
+        if let Some(mismatch) = &resolution.case_mismatch {
+            let message = format!("`{}` matches the file `{}` only ignoring case", mismatch.written, mismatch.actual);
+            let diagnostic = Diagnostic::warning("case-mismatch", &self.page.source_path, message)
+                .with_help("spell the link as the file is named; case-sensitive hosts only serve the exact name");
             rendered.diagnostics.push(self.positions.diagnostic(diagnostic, offset));
         }
         let target_path = match &resolution.target {
             Target::Page { key } => {
                 if let Some(fragment) = fragment.filter(|f| !f.is_empty() && !f.starts_with("tab/")) {
                     let (line, column) = self.positions.at(offset);
-                    rendered.page_links.push(PageLink { key: key.clone(), fragment: decode(fragment).into_owned(), line, column });
+                    rendered.page_links.push(PageLink {
+                        key: key.clone(),
+                        fragment: decode(fragment).into_owned(),
+                        line,
+                        column,
+                    });
                 }
                 format!("{}/{}", self.context.locale, page_dir_of(key))
             }
@@ -203,12 +238,114 @@ fn is_html_element(name: &str) -> bool {
 
 /// HTML element names, sorted for binary search. `xref` is DocFX's cross-reference tag.
 const HTML_ELEMENTS: &[&str] = &[
-    "a", "abbr", "address", "area", "article", "aside", "audio", "b", "bdi", "bdo", "blockquote", "br", "button", "canvas", "caption", "center", "cite",
-    "code", "col", "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "div", "dl", "dt", "em", "embed", "fieldset", "figcaption",
-    "figure", "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "i", "iframe", "img", "input", "ins", "kbd", "label", "legend",
-    "li", "link", "main", "map", "mark", "math", "meter", "nav", "noscript", "object", "ol", "optgroup", "option", "output", "p", "param", "picture", "pre",
-    "progress", "q", "rp", "rt", "ruby", "s", "samp", "section", "select", "small", "source", "span", "strike", "strong", "sub", "summary", "sup", "svg",
-    "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time", "tr", "track", "tt", "u", "ul", "var", "video", "wbr", "xref",
+    "a",
+    "abbr",
+    "address",
+    "area",
+    "article",
+    "aside",
+    "audio",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "button",
+    "canvas",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "data",
+    "datalist",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "i",
+    "iframe",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "label",
+    "legend",
+    "li",
+    "link",
+    "main",
+    "map",
+    "mark",
+    "math",
+    "meter",
+    "nav",
+    "noscript",
+    "object",
+    "ol",
+    "optgroup",
+    "option",
+    "output",
+    "p",
+    "param",
+    "picture",
+    "pre",
+    "progress",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "samp",
+    "section",
+    "select",
+    "small",
+    "source",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "svg",
+    "table",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "track",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "video",
+    "wbr",
+    "xref",
 ];
 
 #[cfg(test)]

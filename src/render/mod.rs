@@ -18,7 +18,9 @@ use crate::i18n::{Translations, UiStrings};
 use crate::l10n::{L10nReport, TranslationStatus};
 use crate::markdown::{RenderedPage, page_dir_of};
 use crate::output::{encode_path, relative_url};
-use context::{Alternate, ChildLink, ChooserContext, DateView, LanguageLink, Link, NavView, PageContext, PageView, SiteView};
+use context::{
+    Alternate, ChildLink, ChooserContext, DateView, LanguageLink, Link, NavView, PageContext, PageView, SiteView,
+};
 use nav::{LocaleNav, NavTarget};
 use theme::Theme;
 
@@ -103,7 +105,14 @@ pub fn page_title(output: &OutputPage<'_>, rendered: Option<&RenderedPage>, conf
             return title;
         }
     }
-    let name = output.key.trim_end_matches('/').trim_end_matches(".md").trim_end_matches("/index").rsplit('/').next().unwrap_or("");
+    let name = output
+        .key
+        .trim_end_matches('/')
+        .trim_end_matches(".md")
+        .trim_end_matches("/index")
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
     if name.is_empty() || name == "index" {
         return config.title_for(output.locale).to_string();
     }
@@ -138,8 +147,17 @@ impl RenderContext<'_> {
         let front_matter = page.map(|p| &p.front_matter);
         let empty_meta = serde_json::Map::new();
         let (status, machine_translated, handoff) = self.status_of(output);
-        let is_section = output.key.is_empty() || output.key.ends_with('/') || output.key.ends_with("index.md") || output.key.ends_with("index.yml");
-        let kind = if page_dir_of(&output.key).is_empty() { "home" } else if is_section { "section" } else { "page" };
+        let is_section = output.key.is_empty()
+            || output.key.ends_with('/')
+            || output.key.ends_with("index.md")
+            || output.key.ends_with("index.yml");
+        let kind = if page_dir_of(&output.key).is_empty() {
+            "home"
+        } else if is_section {
+            "section"
+        } else {
+            "page"
+        };
         let source_has_page = self.site.source().pages.contains_key(&output.key);
         let context = PageContext {
             lang: locale.bcp47(),
@@ -161,7 +179,11 @@ impl RenderContext<'_> {
                 kind,
                 status,
                 machine_translated,
-                source_href: if source_has_page && locale != source_locale { relative_url(&dir, &format!("{source_locale}/{}", page_dir_of(&output.key))) } else { String::new() },
+                source_href: if source_has_page && locale != source_locale {
+                    relative_url(&dir, &format!("{source_locale}/{}", page_dir_of(&output.key)))
+                } else {
+                    String::new()
+                },
                 handoff_date: handoff.map(|date| format_date(date, strings)),
                 outline: rendered.map_or(&[][..], |r| r.outline.as_slice()),
                 children: if is_section { self.child_links(output, &dir) } else { Vec::new() },
@@ -208,7 +230,9 @@ impl RenderContext<'_> {
 
     fn canonical(&self, output: &OutputPage<'_>) -> String {
         match output.source {
-            Source::Fallback(_) => self.absolute_url(&format!("{}/{}", self.config.default_locale, page_dir_of(&output.key))),
+            Source::Fallback(_) => {
+                self.absolute_url(&format!("{}/{}", self.config.default_locale, page_dir_of(&output.key)))
+            }
             _ => self.absolute_url(&output.dir()),
         }
     }
@@ -227,10 +251,18 @@ impl RenderContext<'_> {
     fn alternates(&self, output: &OutputPage<'_>) -> Vec<Alternate> {
         let versions = self.real_versions(output);
         let key_dir = page_dir_of(&output.key);
-        let mut alternates: Vec<Alternate> =
-            versions.iter().map(|locale| Alternate { hreflang: locale.bcp47(), href: self.absolute_url(&format!("{locale}/{key_dir}")) }).collect();
+        let mut alternates: Vec<Alternate> = versions
+            .iter()
+            .map(|locale| Alternate {
+                hreflang: locale.bcp47(),
+                href: self.absolute_url(&format!("{locale}/{key_dir}")),
+            })
+            .collect();
         if versions.first() == Some(&&self.config.default_locale) {
-            alternates.push(Alternate { hreflang: "x-default".into(), href: self.absolute_url(&format!("{}/{key_dir}", self.config.default_locale)) });
+            alternates.push(Alternate {
+                hreflang: "x-default".into(),
+                href: self.absolute_url(&format!("{}/{key_dir}", self.config.default_locale)),
+            });
         }
         alternates
     }
@@ -242,22 +274,39 @@ impl RenderContext<'_> {
             .iter()
             .map(|content| {
                 let locale = &content.locale;
-                let exists = matches!(output.source, Source::Listing) || content.pages.contains_key(&output.key) || source.pages.contains_key(&output.key);
-                let target = if exists { format!("{locale}/{}", page_dir_of(&output.key)) } else { format!("{locale}/") };
-                LanguageLink { locale: locale.to_string(), lang: locale.bcp47(), name: self.config.locale_name(locale), href: relative_url(dir, &target), current: locale == output.locale }
+                let exists = matches!(output.source, Source::Listing)
+                    || content.pages.contains_key(&output.key)
+                    || source.pages.contains_key(&output.key);
+                let target =
+                    if exists { format!("{locale}/{}", page_dir_of(&output.key)) } else { format!("{locale}/") };
+                LanguageLink {
+                    locale: locale.to_string(),
+                    lang: locale.bcp47(),
+                    name: self.config.locale_name(locale),
+                    href: relative_url(dir, &target),
+                    current: locale == output.locale,
+                }
             })
             .collect()
     }
 
     fn child_links(&self, output: &OutputPage<'_>, dir: &str) -> Vec<ChildLink> {
-        let folder = if output.key.ends_with('/') || output.key.is_empty() { output.key.as_str() } else { parent_folder(&output.key) };
+        let folder = if output.key.ends_with('/') || output.key.is_empty() {
+            output.key.as_str()
+        } else {
+            parent_folder(&output.key)
+        };
         let Some(children) = self.children.get(&(output.locale.clone(), folder.to_string())) else { return Vec::new() };
         children
             .iter()
             .filter(|key| **key != output.key)
             .map(|key| {
                 let summary = self.summaries.get(&(output.locale.clone(), key.clone())).cloned().unwrap_or_default();
-                ChildLink { title: summary.title, description: summary.description, href: relative_url(dir, &format!("{}/{}", output.locale, page_dir_of(key))) }
+                ChildLink {
+                    title: summary.title,
+                    description: summary.description,
+                    href: relative_url(dir, &format!("{}/{}", output.locale, page_dir_of(key))),
+                }
             })
             .collect()
     }
@@ -266,16 +315,26 @@ impl RenderContext<'_> {
         let locale = output.locale;
         let nav = &self.navs[locale];
         let href = |target: &NavTarget| target_href(locale, dir, target);
-        let title_of = |key: &str| self.summaries.get(&(locale.clone(), key.to_string())).map_or_else(|| key.to_string(), |s| s.title.clone());
-        let link_to = |key: &str| Link { title: title_of(key), href: relative_url(dir, &format!("{locale}/{}", page_dir_of(key))) };
-        let mut breadcrumbs = vec![Link { title: strings.get("home").to_string(), href: relative_url(dir, &format!("{locale}/")) }];
+        let title_of = |key: &str| {
+            self.summaries.get(&(locale.clone(), key.to_string())).map_or_else(|| key.to_string(), |s| s.title.clone())
+        };
+        let link_to = |key: &str| Link {
+            title: title_of(key),
+            href: relative_url(dir, &format!("{locale}/{}", page_dir_of(key))),
+        };
+        let mut breadcrumbs =
+            vec![Link { title: strings.get("home").to_string(), href: relative_url(dir, &format!("{locale}/")) }];
         let ancestors = nav.ancestors(&output.key);
         if ancestors.is_empty() {
             // Not in the TOC: the folders above the page.
             let mut folder = parent_folder(output.key.trim_end_matches('/'));
             let mut chain = Vec::new();
             while !folder.is_empty() {
-                let key = if self.summaries.contains_key(&(locale.clone(), format!("{folder}index.md"))) { format!("{folder}index.md") } else { folder.to_string() };
+                let key = if self.summaries.contains_key(&(locale.clone(), format!("{folder}index.md"))) {
+                    format!("{folder}index.md")
+                } else {
+                    folder.to_string()
+                };
                 if key != output.key {
                     chain.push(link_to(&key));
                 }
@@ -283,7 +342,12 @@ impl RenderContext<'_> {
             }
             breadcrumbs.extend(chain.into_iter().rev());
         } else {
-            breadcrumbs.extend(ancestors.into_iter().filter(|node| node.target != NavTarget::None).map(|node| Link { title: node.title.clone(), href: href(&node.target) }));
+            breadcrumbs.extend(
+                ancestors
+                    .into_iter()
+                    .filter(|node| node.target != NavTarget::None)
+                    .map(|node| Link { title: node.title.clone(), href: href(&node.target) }),
+            );
         }
         let (previous, next) = nav.neighbours(&output.key);
         NavView {
@@ -302,9 +366,20 @@ impl RenderContext<'_> {
             .config
             .locales
             .iter()
-            .map(|l| LanguageLink { locale: l.locale.to_string(), lang: l.locale.bcp47(), name: l.name.clone(), href: format!("{}/", l.locale), current: &l.locale == locale })
+            .map(|l| LanguageLink {
+                locale: l.locale.to_string(),
+                lang: l.locale.bcp47(),
+                name: l.name.clone(),
+                href: format!("{}/", l.locale),
+                current: &l.locale == locale,
+            })
             .collect();
-        let alternates = self.config.locales.iter().map(|l| Alternate { hreflang: l.locale.bcp47(), href: self.absolute_url(&format!("{}/", l.locale)) }).collect();
+        let alternates = self
+            .config
+            .locales
+            .iter()
+            .map(|l| Alternate { hreflang: l.locale.bcp47(), href: self.absolute_url(&format!("{}/", l.locale)) })
+            .collect();
         let context = ChooserContext {
             lang: locale.bcp47(),
             locale: locale.as_str(),
@@ -328,7 +403,13 @@ impl RenderContext<'_> {
             .config
             .locales
             .iter()
-            .map(|l| LanguageLink { locale: l.locale.to_string(), lang: l.locale.bcp47(), name: l.name.clone(), href: format!("{base_path}{}/", l.locale), current: &l.locale == locale })
+            .map(|l| LanguageLink {
+                locale: l.locale.to_string(),
+                lang: l.locale.bcp47(),
+                name: l.name.clone(),
+                href: format!("{base_path}{}/", l.locale),
+                current: &l.locale == locale,
+            })
             .collect();
         let context = PageContext {
             lang: locale.bcp47(),
@@ -367,7 +448,9 @@ impl RenderContext<'_> {
     /// `sitemap.xml`: every page with its own content, with `xhtml:link` alternates for
     /// its real translations only (fallback pages are not listed: they are copies).
     pub fn sitemap(&self, pages: &[OutputPage<'_>]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n");
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+        );
         for output in pages.iter().filter(|p| !matches!(p.source, Source::Fallback(_))) {
             if output.page().is_some_and(|p| p.front_matter.text("redirect_url").is_some()) {
                 continue;
@@ -378,7 +461,11 @@ impl RenderContext<'_> {
             let alternates = self.alternates(output);
             if alternates.len() > 2 {
                 for alternate in alternates {
-                    xml.push_str(&format!("    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n", alternate.hreflang, escape_xml(&alternate.href)));
+                    xml.push_str(&format!(
+                        "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
+                        alternate.hreflang,
+                        escape_xml(&alternate.href)
+                    ));
                 }
             }
             xml.push_str("  </url>\n");

@@ -57,7 +57,14 @@ pub type TocLinks = Vec<(String, PageLink)>;
 impl LocaleNav {
     /// Resolves `locale`'s navigation. TOC entries that point nowhere are reported (only for
     /// the locale whose TOC file it is) and shown as plain text.
-    pub fn build(config: &Config, site: &Site, locale: &Locale, titles: &dyn Fn(&str) -> Option<String>, diagnostics: &mut Vec<Diagnostic>, toc_links: &mut TocLinks) -> LocaleNav {
+    pub fn build(
+        config: &Config,
+        site: &Site,
+        locale: &Locale,
+        titles: &dyn Fn(&str) -> Option<String>,
+        diagnostics: &mut Vec<Diagnostic>,
+        toc_links: &mut TocLinks,
+    ) -> LocaleNav {
         let own = site.locale(locale).expect("configured locale");
         let (items, report) = match (&own.toc, &site.source().toc) {
             (Some(items), _) => (items.clone(), true),
@@ -130,7 +137,14 @@ impl LocaleNav {
             children: Vec<JsonNode>,
         }
         fn convert(nodes: &[NavNode], href: &dyn Fn(&NavTarget) -> String) -> Vec<JsonNode> {
-            nodes.iter().map(|n| JsonNode { title: n.title.clone(), href: href(&n.target), children: convert(&n.children, href) }).collect()
+            nodes
+                .iter()
+                .map(|n| JsonNode {
+                    title: n.title.clone(),
+                    href: href(&n.target),
+                    children: convert(&n.children, href),
+                })
+                .collect()
         }
         serde_json::to_string(&convert(&self.roots, href)).unwrap_or_else(|_| "[]".into())
     }
@@ -145,7 +159,14 @@ fn sidebar_level(nodes: &[NavNode], path: &[usize], href: &dyn Fn(&NavTarget) ->
             let active = on_path && path.len() == 1;
             let open = on_path && !node.children.is_empty();
             let children = if open { sidebar_level(&node.children, &path[1..], href) } else { Vec::new() };
-            SidebarItem { title: node.title.clone(), href: href(&node.target), active, open, has_children: !node.children.is_empty(), children }
+            SidebarItem {
+                title: node.title.clone(),
+                href: href(&node.target),
+                active,
+                open,
+                has_children: !node.children.is_empty(),
+                children,
+            }
         })
         .collect()
 }
@@ -174,33 +195,51 @@ impl Resolver<'_> {
             return NavTarget::External(href.to_string());
         }
         if href.starts_with('/') {
-            return NavTarget::External(self.config.link_root.as_ref().map_or_else(|| href.to_string(), |root| format!("{root}{href}")));
+            return NavTarget::External(
+                self.config.link_root.as_ref().map_or_else(|| href.to_string(), |root| format!("{root}{href}")),
+            );
         }
         let (path, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f.to_string())));
         let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
         // TOC hrefs are already relative to the locale root.
         match self.site.resolve(self.locale, "", &decoded) {
             Some(resolution) => {
-                if let Some(actual) = resolution.case_mismatch.filter(|_| self.report) {
+                if let Some(mismatch) = resolution.case_mismatch.filter(|_| self.report) {
                     self.diagnostics.push(
-                        Diagnostic::warning("case-mismatch", &item.origin, format!("`{decoded}` matches `{actual}` only ignoring case"))
-                            .at(item.line, 1)
-                            .with_help(format!("write the entry as the file is named: `{actual}`")),
+                        Diagnostic::warning(
+                            "case-mismatch",
+                            &item.origin,
+                            format!("`{}` matches the file `{}` only ignoring case", mismatch.written, mismatch.actual),
+                        )
+                        .at(item.line, 1)
+                        .with_help("spell the entry as the file is named"),
                     );
                 }
                 match resolution.target {
                     crate::content::Target::Page { key } => {
                         if let Some(fragment) = fragment.clone().filter(|_| self.report) {
-                            self.toc_links.push((item.origin.clone(), PageLink { key: key.clone(), fragment, line: item.line, column: 1 }));
+                            self.toc_links.push((
+                                item.origin.clone(),
+                                PageLink { key: key.clone(), fragment, line: item.line, column: 1 },
+                            ));
                         }
                         NavTarget::Page { key, fragment }
                     }
-                    crate::content::Target::Asset { output_path } => NavTarget::External(format!("asset:{output_path}")),
+                    crate::content::Target::Asset { output_path } => {
+                        NavTarget::External(format!("asset:{output_path}"))
+                    }
                 }
             }
             None => {
                 if self.report {
-                    self.diagnostics.push(Diagnostic::warning("broken-toc-entry", &item.origin, format!("TOC entry `{}` points to `{path}`, which does not exist", item.title)).at(item.line, 1));
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            "broken-toc-entry",
+                            &item.origin,
+                            format!("TOC entry `{}` points to `{path}`, which does not exist", item.title),
+                        )
+                        .at(item.line, 1),
+                    );
                 }
                 NavTarget::None
             }
@@ -219,7 +258,13 @@ fn folder_tree(site: &Site, locale: &Locale, titles: &dyn Fn(&str) -> Option<Str
 }
 
 fn folder_level(keys: &[&str], prefix: &str, titles: &dyn Fn(&str) -> Option<String>) -> Vec<TocItem> {
-    let entry = |title: String, href: String, children| TocItem { title, href: Some(href), origin: String::new(), line: 0, children };
+    let entry = |title: String, href: String, children| TocItem {
+        title,
+        href: Some(href),
+        origin: String::new(),
+        line: 0,
+        children,
+    };
     let mut items = Vec::new();
     let mut subfolders: Vec<&str> = Vec::new();
     for key in keys.iter().filter_map(|key| key.strip_prefix(prefix)) {

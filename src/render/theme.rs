@@ -46,10 +46,15 @@ impl Theme {
     /// The built-in theme with `site_root/templates/*.html` and the site's `static/`
     /// stylesheet and script (`polydoc.css`, `polydoc.js`) overriding it by name.
     pub fn load(site_root: &Path) -> Result<Theme> {
-        let mut templates: Vec<(String, String)> = TEMPLATES.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
+        let mut templates: Vec<(String, String)> =
+            TEMPLATES.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
         let template_dir = site_root.join("templates");
         if let Ok(entries) = std::fs::read_dir(&template_dir) {
-            let mut overrides: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "html")).collect();
+            let mut overrides: Vec<_> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "html"))
+                .collect();
             overrides.sort();
             for path in overrides {
                 let name = path.file_name().expect("a file").to_string_lossy().into_owned();
@@ -61,15 +66,22 @@ impl Theme {
         let mut tera = Tera::default();
         // Tera's default escaper also escapes `/`, which turns every URL into `&#x2F;` soup.
         tera.set_escape_fn(escape_html);
-        tera.add_raw_templates(templates).map_err(|error| anyhow!("{}", error_chain(&error))).with_context(|| format!("invalid template in the theme or {}", template_dir.display()))?;
+        tera.add_raw_templates(templates)
+            .map_err(|error| anyhow!("{}", error_chain(&error)))
+            .with_context(|| format!("invalid template in the theme or {}", template_dir.display()))?;
 
         let static_dir = site_root.join("static");
         let css = std::fs::read(static_dir.join("polydoc.css")).unwrap_or_else(|_| CSS.as_bytes().to_vec());
         let js = std::fs::read(static_dir.join("polydoc.js")).unwrap_or_else(|_| JS.as_bytes().to_vec());
         let highlight_css = highlight::stylesheet().into_bytes();
         let favicon = if static_dir.join("favicon.svg").is_file() { "favicon.svg".to_string() } else { String::new() };
-        let files = vec![fingerprinted("polydoc", "css", css), fingerprinted("polydoc", "js", js), fingerprinted("highlight", "css", highlight_css)];
-        let assets = Assets { css: files[0].0.clone(), js: files[1].0.clone(), highlight_css: files[2].0.clone(), favicon };
+        let files = vec![
+            fingerprinted("polydoc", "css", css),
+            fingerprinted("polydoc", "js", js),
+            fingerprinted("highlight", "css", highlight_css),
+        ];
+        let assets =
+            Assets { css: files[0].0.clone(), js: files[1].0.clone(), highlight_css: files[2].0.clone(), favicon };
         Ok(Theme { tera, assets, files })
     }
 

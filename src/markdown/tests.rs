@@ -1,0 +1,172 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::*;
+use crate::content::page::{LineEndingDigests, parent_folder};
+use crate::content::{Asset, LocaleContent, front_matter};
+use crate::i18n::Translations;
+
+/// A site held in memory: (locale, path under the locale folder, text); paths that are
+/// not `.md` become assets.
+fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
+    let config = Config::parse(Path::new("/site"), "title='T'\nbase_url='https://x.org/'\ndefault_locale='en-us'\nlink_root='https://learn.microsoft.com'\n[locales.zh-cn]\n").unwrap();
+    let mut locales: Vec<LocaleContent> = config
+        .locales
+        .iter()
+        .map(|l| LocaleContent {
+            locale: l.locale.clone(),
+            pages: BTreeMap::new(),
+            assets: BTreeMap::new(),
+            diagrams: BTreeMap::new(),
+            includes: BTreeMap::new(),
+            toc: None,
+            folders: BTreeSet::new(),
+        })
+        .collect();
+    for (locale, rel_path, text) in files {
+        let content = locales.iter_mut().find(|l| l.locale.as_str() == *locale).unwrap();
+        if !rel_path.ends_with(".md") {
+            content.assets.insert(
+                rel_path.to_lowercase(),
+                Asset { rel_path: rel_path.to_string(), file: Path::new(rel_path).to_path_buf() },
+            );
+            continue;
+        }
+        let split = front_matter::split(text).unwrap();
+        let page = Page {
+            locale: content.locale.clone(),
+            rel_path: rel_path.to_string(),
+            key: rel_path.to_lowercase(),
+            source_path: format!("content/{locale}/{rel_path}"),
+            front_matter: split.front_matter,
+            body: split.body.to_string(),
+            body_line: split.body_line,
+            digests: LineEndingDigests::of(text.as_bytes()),
+        };
+        content.folders.insert(parent_folder(&page.key).to_string());
+        content.pages.insert(page.key.clone(), page);
+    }
+    (config, Site { locales, diagnostics: Vec::new() })
+}
+
+fn render_in(files: &[(&str, &str, &str)], locale: &str, key: &str) -> RenderedPage {
+    let (config, site) = site(files);
+    let translations = Translations::load(&config).unwrap();
+    let locale = Locale::parse(locale).unwrap();
+    let highlighter = Highlighter::new();
+    let context = MarkdownContext {
+        config: &config,
+        site: &site,
+        locale: &locale,
+        highlighter: &highlighter,
+        strings: translations.get(&locale),
+    };
+    let page = site.locale(&locale).and_then(|l| l.pages.get(key)).or_else(|| site.source().pages.get(key)).unwrap();
+    render(page, &context)
+}
+
+fn codes(rendered: &RenderedPage) -> Vec<(&str, usize, usize)> {
+    rendered.diagnostics.iter().map(|d| (d.code, d.line, d.column)).collect()
+}
+
+#[test]
+fn docfx_anchor_headings_keep_the_source_ids_and_lose_the_tag() {
+    let md = "---\ntitle: t\n---\n# <a name=\"containers-vs-virtual-machines\"></a>容器与虚拟机\n\n## <a name=\"x\"></a>甲\n\n## <a name=\"x\"></a>乙\n";
+    let rendered = render_in(&[("zh-cn", "a.md", md)], "zh-cn", "a.md");
+    assert!(rendered.html.contains("<h1 id=\"containers-vs-virtual-machines\">容器与虚拟机</h1>"), "{}", rendered.html);
+    assert!(rendered.html.contains("<h2 id=\"x-1\">乙</h2>"));
+    assert_eq!(rendered.first_heading.as_deref(), Some("容器与虚拟机"));
+    assert_eq!(codes(&rendered), [("duplicate-id", 8, 1)]);
+}
+
+#[test]
+fn slugs_attribute_ids_and_implicit_duplicates() {
+    let rendered = render_in(
+        &[("en-us", "a.md", "# Hello, World!\n## Setup {#custom}\n## Hello, World!\n## 容器 概述\n")],
+        "en-us",
+        "a.md",
+    );
+    let ids: Vec<&str> = rendered.outline.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["custom", "hello-world-1", "容器-概述"]);
+    assert!(rendered.diagnostics.is_empty(), "implicit duplicates are not warned about");
+}
+
+#[test]
+fn links_go_to_the_locale_page_or_its_fallback_with_anchors_kept() {
+    let files = [
+        (
+            "en-us",
+            "about/a.md",
+            "# A\n[b](../guide/b.md#setup) [c](c.md) [img](media/x.png) [site](/azure/aks/) [ext](https://x.org/a.md)\n",
+        ),
+        ("en-us", "guide/b.md", "# B\n## Setup\n"),
+        ("en-us", "about/c.md", "# C\n"),
+        ("en-us", "about/media/x.png", ""),
+        ("zh-cn", "about/a.md", "# 甲\n[b](../guide/b.md#setup) [img](media/x.png)\n"),
+    ];
+    let rendered = render_in(&files, "zh-cn", "about/a.md");
+    assert!(rendered.html.contains("href=\"../../guide/b/#setup\""), "{}", rendered.html);
+    assert!(
+        rendered.html.contains("href=\"../../../en-us/about/media/x.png\""),
+        "assets fall back to the source locale: {}",
+        rendered.html
+    );
+    assert_eq!(
+        rendered.page_links,
+        [PageLink { key: "guide/b.md".into(), fragment: "setup".into(), line: 2, column: 1 }]
+    );
+    let english = render_in(&files, "en-us", "about/a.md");
+    assert!(english.html.contains("href=\"../c/\""));
+    assert!(english.html.contains("href=\"https://learn.microsoft.com/azure/aks/\""));
+    assert!(english.html.contains("href=\"https://x.org/a.md\""));
+}
+
+#[test]
+fn broken_and_case_mismatched_links_are_reported_where_written() {
+    let files = [
+        ("en-us", "a.md", "# A\n\nSee [x](missing.md) and ![pic](Media/X.png) and [me](#nowhere).\n"),
+        ("en-us", "media/x.png", ""),
+    ];
+    let rendered = render_in(&files, "en-us", "a.md");
+    assert_eq!(codes(&rendered), [("broken-link", 3, 5), ("case-mismatch", 3, 25), ("broken-anchor", 3, 49)]);
+    assert!(rendered.html.contains("href=\"missing.md\""), "broken links stay as written");
+    assert!(rendered.html.contains("src=\"../media/x.png\""), "case-insensitive matches link to the lowercased output");
+}
+
+#[test]
+fn raw_html_urls_are_rewritten_too() {
+    let files = [
+        (
+            "en-us",
+            "a.md",
+            "# A\n\n<a href=\"b.md\"><img src=\"Media/Logo.SVG\" alt=\"l\"></a>\n\nText <a name=\"here\"></a> and [back](#here).\n",
+        ),
+        ("en-us", "b.md", "# B\n"),
+        ("en-us", "Media/logo.svg", ""),
+    ];
+    let rendered = render_in(&files, "en-us", "a.md");
+    assert!(rendered.html.contains("<a href=\"../b/\"><img src=\"../media/logo.svg\""), "{}", rendered.html);
+    assert!(rendered.anchors.contains("here"));
+    assert_eq!(codes(&rendered), [("case-mismatch", 3, 16)]);
+}
+
+#[test]
+fn alerts_are_localized_and_unknown_tags_are_text() {
+    let md = "# T\n\n> [!note]\n> Use `docker ps`.\n\nRun as <username> on <b>host</b>.\n";
+    let rendered = render_in(&[("zh-cn", "a.md", md)], "zh-cn", "a.md");
+    assert!(
+        rendered.html.contains("<div class=\"alert alert-note\" role=\"note\">\n<p class=\"alert-title\">注意</p>"),
+        "{}",
+        rendered.html
+    );
+    assert!(rendered.html.contains("Run as &lt;username&gt; on <b>host</b>."), "{}", rendered.html);
+}
+
+#[test]
+fn gfm_tables_footnotes_tasks_and_code() {
+    let md = "# T\n\n| a | b |\n|---|---|\n| <br><ol><li>x</li></ol> | ~~y~~ |\n\n- [x] done\n\nNote[^1].\n\n[^1]: Foot.\n\n```powershell\nGet-Item C:\\\n```\n";
+    let rendered = render_in(&[("en-us", "a.md", md)], "en-us", "a.md");
+    for expected in ["<table>", "<ol><li>x</li></ol>", "<del>y</del>", "checkbox", "footnote", "<span class=\"hl-"] {
+        assert!(rendered.html.contains(expected), "missing {expected}: {}", rendered.html);
+    }
+}
