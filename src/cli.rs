@@ -27,6 +27,9 @@ pub enum Command {
         /// Treat warnings (broken links, …) as errors.
         #[arg(long)]
         strict: bool,
+        /// Build only this locale (repeatable); all configured locales by default.
+        #[arg(long = "locale", value_name = "L")]
+        locales: Vec<String>,
     },
     /// Write a small starter site into DIR.
     Init {

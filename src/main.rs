@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use polydoc::cli::{Cli, Command};
 use polydoc::config::Config;
+use polydoc::content::Locale;
 use polydoc::pipeline::{self, BuildOptions, BuildSummary};
 
 fn main() -> ExitCode {
@@ -30,13 +31,14 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Build { root, out, base_url, strict } => {
+        Command::Build { root, out, base_url, strict, locales } => {
             let mut config = Config::load(&root)?;
             if let Some(base_url) = base_url {
                 config.base_url = if base_url.ends_with('/') { base_url } else { format!("{base_url}/") };
             }
             let out_dir = out.unwrap_or_else(|| root.join("public"));
-            let summary = pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()) })?;
+            let locales = selected_locales(&config, &locales)?;
+            let summary = pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()), locales })?;
             print_diagnostics(&config, &summary);
             print_summary(&summary, &out_dir);
             let failed = summary.errors() > 0 || (strict && summary.warnings() > 0);
@@ -52,6 +54,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The `--locale` arguments as configured locales.
+fn selected_locales(config: &Config, tags: &[String]) -> anyhow::Result<Vec<Locale>> {
+    tags.iter()
+        .map(|tag| {
+            Locale::parse(tag)
+                .filter(|locale| config.locale(locale).is_some())
+                .ok_or_else(|| anyhow::anyhow!("--locale {tag}: not a locale of site.toml"))
+        })
+        .collect()
 }
 
 fn print_diagnostics(config: &Config, summary: &BuildSummary) {

@@ -27,6 +27,15 @@ use crate::render::{self, OutputPage, RenderContext, Source, Summary};
 pub struct BuildOptions {
     /// The output folder; `None` checks the site without writing anything.
     pub out_dir: Option<PathBuf>,
+    /// Build only these locales (all when empty). The source locale is still read, since
+    /// fallback pages show its content.
+    pub locales: Vec<Locale>,
+}
+
+impl BuildOptions {
+    fn includes(&self, locale: &Locale) -> bool {
+        self.locales.is_empty() || self.locales.contains(locale)
+    }
 }
 
 /// The outcome of a build: every diagnostic, and what was produced.
@@ -62,7 +71,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
     diagnostics.extend(l10n_diagnostics(&site, &report));
     diagnostics.extend(date_diagnostics(&site));
 
-    let planned = render::plan(&site);
+    let mut planned = render::plan(&site);
+    planned.retain(|output| options.includes(output.locale));
     let highlighter = Highlighter::new();
     let rendered = render_markdown(config, &site, &translations, &highlighter, &planned);
     for (output, body) in planned.iter().zip(&rendered) {
@@ -102,7 +112,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
             children: &children,
         };
         let staging = Staging::create(out_dir)?;
-        match write_output(&context, &staging, &planned, &rendered) {
+        match write_output(&context, options, &staging, &planned, &rendered) {
             Ok(()) => staging.commit()?,
             Err(error) => {
                 staging.abandon();
@@ -268,6 +278,7 @@ fn anchor_diagnostics(
 
 fn write_output(
     context: &RenderContext<'_>,
+    options: &BuildOptions,
     staging: &Staging,
     planned: &[OutputPage<'_>],
     rendered: &[Option<RenderedPage>],
@@ -278,7 +289,7 @@ fn write_output(
     })?;
     let config = context.config;
     let site = context.site;
-    for content in &site.locales {
+    for content in site.locales.iter().filter(|content| options.includes(&content.locale)) {
         for (lower, asset) in &content.assets {
             staging.copy(&format!("{}/{lower}", content.locale), &asset.file)?;
         }

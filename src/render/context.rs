@@ -81,7 +81,11 @@ pub struct Alternate {
 pub struct LanguageLink {
     pub locale: String,
     pub lang: String,
+    /// The language's own name ("中文 (简体)"), from site.toml.
     pub name: String,
+    /// The language's name in the page's language ("英文" on a Chinese page), from the UI
+    /// strings' `lang_<locale>` key, else `name`.
+    pub local_name: String,
     pub href: String,
     pub current: bool,
 }

@@ -279,15 +279,25 @@ impl RenderContext<'_> {
                     || source.pages.contains_key(&output.key);
                 let target =
                     if exists { format!("{locale}/{}", page_dir_of(&output.key)) } else { format!("{locale}/") };
-                LanguageLink {
-                    locale: locale.to_string(),
-                    lang: locale.bcp47(),
-                    name: self.config.locale_name(locale),
-                    href: relative_url(dir, &target),
-                    current: locale == output.locale,
-                }
+                self.language_link(locale, output.locale, relative_url(dir, &target))
             })
             .collect()
+    }
+
+    /// A language switcher entry for `locale` on a page shown in `current`.
+    fn language_link(&self, locale: &Locale, current: &Locale, href: String) -> LanguageLink {
+        let name = self.config.locale_name(locale);
+        let key = format!("lang_{locale}");
+        let local = self.translations.get(current).get(&key);
+        let local_name = if local == key { name.clone() } else { local.to_string() };
+        LanguageLink {
+            locale: locale.to_string(),
+            lang: locale.bcp47(),
+            name,
+            local_name,
+            href,
+            current: locale == current,
+        }
     }
 
     fn child_links(&self, output: &OutputPage<'_>, dir: &str) -> Vec<ChildLink> {
@@ -366,13 +376,7 @@ impl RenderContext<'_> {
             .config
             .locales
             .iter()
-            .map(|l| LanguageLink {
-                locale: l.locale.to_string(),
-                lang: l.locale.bcp47(),
-                name: l.name.clone(),
-                href: format!("{}/", l.locale),
-                current: &l.locale == locale,
-            })
+            .map(|l| self.language_link(&l.locale, locale, format!("{}/", l.locale)))
             .collect();
         let alternates = self
             .config
@@ -403,13 +407,7 @@ impl RenderContext<'_> {
             .config
             .locales
             .iter()
-            .map(|l| LanguageLink {
-                locale: l.locale.to_string(),
-                lang: l.locale.bcp47(),
-                name: l.name.clone(),
-                href: format!("{base_path}{}/", l.locale),
-                current: &l.locale == locale,
-            })
+            .map(|l| self.language_link(&l.locale, locale, format!("{base_path}{}/", l.locale)))
             .collect();
         let context = PageContext {
             lang: locale.bcp47(),

@@ -165,7 +165,8 @@
   if (outline && "IntersectionObserver" in window) {
     var links = outline.querySelectorAll("a[href^='#']"), byId = {}, heads = [], visible = {};
     for (var i = 0; i < links.length; i++) {
-      var id = decodeURIComponent(links[i].getAttribute("href").slice(1));
+      var id = links[i].getAttribute("href").slice(1);
+      try { id = decodeURIComponent(id); } catch (e) { /* keep it as written */ }
       var h = doc.getElementById(id);
       if (h) { byId[id] = links[i]; heads.push(h); }
     }
