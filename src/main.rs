@@ -38,7 +38,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             let out_dir = out.unwrap_or_else(|| root.join("public"));
             let locales = selected_locales(&config, &locales)?;
-            let summary = pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()), locales })?;
+            let summary =
+                pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()), locales, progress: true })?;
             print_diagnostics(&config, &summary);
             print_summary(&summary, &out_dir);
             let failed = summary.errors() > 0 || (strict && summary.warnings() > 0);

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
+use indicatif::{ParallelProgressIterator as _, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -30,6 +31,8 @@ pub struct BuildOptions {
     /// Build only these locales (all when empty). The source locale is still read, since
     /// fallback pages show its content.
     pub locales: Vec<Locale>,
+    /// Show progress bars on stderr (they stay hidden when stderr is not a terminal).
+    pub progress: bool,
 }
 
 impl BuildOptions {
@@ -74,7 +77,14 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
     let mut planned = render::plan(&site);
     planned.retain(|output| options.includes(output.locale));
     let highlighter = Highlighter::new();
-    let rendered = render_markdown(config, &site, &translations, &highlighter, &planned);
+    let rendered = render_markdown(
+        config,
+        &site,
+        &translations,
+        &highlighter,
+        &planned,
+        &progress(options, "markdown", planned.len()),
+    );
     for (output, body) in planned.iter().zip(&rendered) {
         if let (Source::Own(_), Some(body)) = (output.source, body) {
             diagnostics.extend(body.diagnostics.iter().cloned());
@@ -131,9 +141,11 @@ fn render_markdown(
     translations: &Translations,
     highlighter: &Highlighter,
     planned: &[OutputPage<'_>],
+    bar: &ProgressBar,
 ) -> Vec<Option<RenderedPage>> {
-    planned
+    let rendered = planned
         .par_iter()
+        .progress_with(bar.clone())
         .map(|output| {
             let page = output.page()?;
             let context = MarkdownContext {
@@ -145,7 +157,21 @@ fn render_markdown(
             };
             Some(markdown::render(page, &context))
         })
-        .collect()
+        .collect();
+    bar.finish_and_clear();
+    rendered
+}
+
+/// A progress bar for a phase over `len` items; hidden unless asked for and worth it.
+fn progress(options: &BuildOptions, phase: &'static str, len: usize) -> ProgressBar {
+    if !options.progress || len < 500 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64).with_message(phase);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len}").expect("valid template").progress_chars("=> "),
+    );
+    bar
 }
 
 fn summaries(
@@ -283,10 +309,12 @@ fn write_output(
     planned: &[OutputPage<'_>],
     rendered: &[Option<RenderedPage>],
 ) -> Result<()> {
-    planned.par_iter().zip(rendered).try_for_each(|(output, body)| {
+    let bar = progress(options, "pages", planned.len());
+    planned.par_iter().zip(rendered).progress_with(bar.clone()).try_for_each(|(output, body)| {
         let html = context.page_html(output, body.as_ref()).with_context(|| format!("rendering {}", output.dir()))?;
         staging.write(&format!("{}index.html", output.dir()), html.as_bytes())
     })?;
+    bar.finish_and_clear();
     let config = context.config;
     let site = context.site;
     for content in site.locales.iter().filter(|content| options.includes(&content.locale)) {
