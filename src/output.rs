@@ -4,8 +4,20 @@
 //! leaves the previous output untouched.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+
+/// The bytes of one output file, shared between a build's cache and its output.
+pub type Bytes = Arc<[u8]>;
+
+/// Where a build puts its files: a staging folder on disk (`build`) or memory (`serve`).
+pub trait Output: Sync {
+    /// Stores `bytes` at `rel_path` (relative to the output root, `/`-separated).
+    fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()>;
+    /// Stores the file `from` at `rel_path`.
+    fn copy(&self, rel_path: &str, from: &Path) -> Result<()>;
+}
 
 /// The relative URL from the folder `from_dir` to `to`, both relative to the output root.
 /// `from_dir` is empty or ends with `/`; `to` ends with `/` when it is a folder.
@@ -57,25 +69,6 @@ impl Staging {
         Ok(Staging { dir, target: target.to_path_buf() })
     }
 
-    /// Writes `bytes` at `rel_path` (relative to the output root, `/`-separated).
-    pub fn write(&self, rel_path: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.dir.join(rel_path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
-    }
-
-    /// Copies the file `from` to `rel_path`.
-    pub fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {
-        let path = self.dir.join(rel_path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
-        Ok(())
-    }
-
     /// Replaces the target folder with the staging folder.
     pub fn commit(self) -> Result<()> {
         let old =
@@ -104,6 +97,25 @@ impl Staging {
     /// Deletes the staging folder, leaving the target untouched.
     pub fn abandon(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Output for Staging {
+    fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
+        let path = self.dir.join(rel_path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {
+        let path = self.dir.join(rel_path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
+        Ok(())
     }
 }
 

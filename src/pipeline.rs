@@ -1,10 +1,13 @@
 //! The build, as a checklist: load the site, judge translations, render every page's
 //! Markdown in parallel, check cross-page anchors, then render templates and write the
-//! output into a staging folder that replaces the previous output only if nothing failed.
-//! `build` and `check` run this same code; `check` stops before writing.
+//! output — into a staging folder that replaces the previous output only if nothing failed
+//! (`build`), or into memory (`serve`). `build`, `check` and `serve` run this same code;
+//! `check` stops before writing, and `serve` passes a `BuildCache` so a rebuild re-renders
+//! only what an edit changed: there is no second, "fast" path.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
@@ -13,12 +16,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::{Locale, Site, relative_to};
+use crate::content::{Locale, Page, Site, relative_to};
 use crate::diagnostic::{self, Diagnostic};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
 use crate::markdown::{self, Highlighter, MarkdownContext, PageLink, RenderedPage, page_dir_of};
-use crate::output::Staging;
+use crate::output::{Bytes, Output, Staging};
 use crate::render::nav::LocaleNav;
 use crate::render::theme::{Theme, render_diagram};
 use crate::render::{self, OutputPage, RenderContext, Source, Summary};
@@ -47,8 +50,11 @@ pub struct BuildSummary {
     pub diagnostics: Vec<Diagnostic>,
     /// Per locale: (pages with their own content, fallback pages).
     pub pages: BTreeMap<Locale, (usize, usize)>,
-    /// Whether the output folder was replaced.
+    /// Whether the output was produced (no content errors).
     pub written: bool,
+    /// Output pages (`zh-cn/about/x/`) whose templates ran in this build; the others were
+    /// taken from the cache unchanged.
+    pub rendered: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -62,9 +68,48 @@ impl BuildSummary {
     }
 }
 
-/// Builds the site. Content problems come back as diagnostics; an `Err` means the site
-/// or the environment is unusable (unreadable config, templates that do not compile, I/O).
+/// What a process keeps between builds of one site (`serve` rebuilds with it): each
+/// output page's body and HTML with the fingerprint of every input they were made from,
+/// and the highlighter with its cache. A build reuses an entry only when the fingerprint
+/// of the current inputs is identical, so reuse can never serve stale output.
+#[derive(Default)]
+pub struct BuildCache {
+    bodies: HashMap<(Locale, String), (Fingerprint, Arc<RenderedPage>)>,
+    pages: HashMap<(Locale, String), (Fingerprint, Bytes)>,
+    highlighter: Option<Arc<Highlighter>>,
+}
+
+type Fingerprint = blake3::Hash;
+
+/// Builds the site into `options.out_dir` (or only checks it when that is `None`). The
+/// output goes to a staging folder that replaces the previous output only when the build
+/// has no errors. Content problems come back as diagnostics; an `Err` means the site or
+/// the environment is unusable (unreadable config, templates that do not compile, I/O).
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
+    let mut cache = BuildCache::default();
+    let Some(out_dir) = &options.out_dir else {
+        return run(config, options, &mut cache, None);
+    };
+    let staging = Staging::create(out_dir)?;
+    match run(config, options, &mut cache, Some(&staging)) {
+        Ok(summary) if summary.written => {
+            staging.commit()?;
+            Ok(summary)
+        }
+        outcome => {
+            staging.abandon();
+            outcome
+        }
+    }
+}
+
+/// One build through `cache`, writing into `output` unless the content has errors.
+pub fn run(
+    config: &Config,
+    options: &BuildOptions,
+    cache: &mut BuildCache,
+    output: Option<&dyn Output>,
+) -> Result<BuildSummary> {
     let started = Instant::now();
     let site = Site::load(config)?;
     let translations = Translations::load(config)?;
@@ -76,22 +121,23 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
 
     let mut planned = render::plan(&site);
     planned.retain(|output| options.includes(output.locale));
-    let highlighter = Highlighter::new();
+    let highlighter = Arc::clone(cache.highlighter.get_or_insert_with(|| Arc::new(Highlighter::new())));
+    let inputs = InputFingerprints::of(config, &site, &translations, &theme);
     let rendered = render_markdown(
-        config,
-        &site,
-        &translations,
-        &highlighter,
+        &MarkdownInputs { config, site: &site, translations: &translations, highlighter: &highlighter },
+        &inputs,
+        cache,
         &planned,
         &progress(options, "markdown", planned.len()),
     );
     for (output, body) in planned.iter().zip(&rendered) {
-        if let (Source::Own(_), Some(body)) = (output.source, body) {
+        if let (Source::Own(_), Some((_, body))) = (output.source, body) {
             diagnostics.extend(body.diagnostics.iter().cloned());
         }
     }
+    let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
 
-    let summaries = summaries(config, &planned, &rendered);
+    let summaries = summaries(config, &planned, &bodies);
     let children = children(&planned);
     let mut toc_links = Vec::new();
     let navs: BTreeMap<Locale, LocaleNav> = site
@@ -103,14 +149,14 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
             (locale.clone(), LocaleNav::build(config, &site, locale, &titles, &mut diagnostics, &mut toc_links))
         })
         .collect();
-    diagnostics.extend(anchor_diagnostics(&planned, &rendered, &toc_links));
+    diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
 
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
     let mut summary = BuildSummary { pages: page_counts(&planned), ..BuildSummary::default() };
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     summary.diagnostics = diagnostics;
-    if let (Some(out_dir), false) = (&options.out_dir, has_errors) {
+    if let (Some(output), false) = (output, has_errors) {
         let context = RenderContext {
             config,
             site: &site,
@@ -121,44 +167,114 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
             summaries: &summaries,
             children: &children,
         };
-        let staging = Staging::create(out_dir)?;
-        match write_output(&context, options, &staging, &planned, &rendered) {
-            Ok(()) => staging.commit()?,
-            Err(error) => {
-                staging.abandon();
-                return Err(error);
-            }
-        }
+        summary.rendered = write_pages(&context, options, &inputs, cache, output, &planned, &rendered)?;
+        write_site_files(&context, options, output, &planned)?;
         summary.written = true;
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
+/// Fingerprints of the inputs every page shares: the config, the set of files links can
+/// resolve to (so adding or removing a file re-renders every body), include texts, and
+/// per locale the UI strings; for templates, the theme.
+struct InputFingerprints {
+    site: Fingerprint,
+    theme: Fingerprint,
+    strings: HashMap<String, Fingerprint>,
+}
+
+impl InputFingerprints {
+    fn of(config: &Config, site: &Site, translations: &Translations, theme: &Theme) -> InputFingerprints {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.update(format!("{config:?}").as_bytes());
+        for content in &site.locales {
+            hasher.update(content.locale.as_str().as_bytes());
+            for page in content.pages.values() {
+                hasher.update(page.rel_path.as_bytes());
+                hasher.update(b"\0");
+            }
+            for asset in content.assets.values() {
+                hasher.update(asset.rel_path.as_bytes());
+                hasher.update(b"\0");
+            }
+            for diagram in content.diagrams.values() {
+                hasher.update(diagram.rel_path.as_bytes());
+                hasher.update(b"\0");
+            }
+            for include in content.includes.values() {
+                hasher.update(include.rel_path.as_bytes());
+                hasher.update(include.text.as_bytes());
+                hasher.update(b"\0");
+            }
+        }
+        let strings = site
+            .locales
+            .iter()
+            .map(|content| {
+                let serialized = serde_json::to_vec(translations.get(&content.locale).as_map()).unwrap_or_default();
+                (content.locale.to_string(), blake3::hash(&serialized))
+            })
+            .collect();
+        InputFingerprints { site: hasher.finalize(), theme: theme.fingerprint, strings }
+    }
+
+    fn body(&self, output: &OutputPage<'_>, page: &Page) -> Fingerprint {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.site.as_bytes());
+        hasher.update(self.strings[output.locale.as_str()].as_bytes());
+        hasher.update(output.locale.as_str().as_bytes());
+        hasher.update(page.source_path.as_bytes());
+        hasher.update(page.digests.as_is.as_bytes());
+        hasher.finalize()
+    }
+}
+
+/// What rendering page bodies needs from the build.
+struct MarkdownInputs<'a> {
+    config: &'a Config,
+    site: &'a Site,
+    translations: &'a Translations,
+    highlighter: &'a Highlighter,
+}
+
+/// Each output page's body (none for generated listings) with its fingerprint, rendered
+/// in parallel or taken from the cache when its inputs are unchanged.
 fn render_markdown(
-    config: &Config,
-    site: &Site,
-    translations: &Translations,
-    highlighter: &Highlighter,
+    inputs: &MarkdownInputs<'_>,
+    fingerprints: &InputFingerprints,
+    cache: &mut BuildCache,
     planned: &[OutputPage<'_>],
     bar: &ProgressBar,
-) -> Vec<Option<RenderedPage>> {
-    let rendered = planned
+) -> Vec<Option<(Fingerprint, Arc<RenderedPage>)>> {
+    let cached = &cache.bodies;
+    let rendered: Vec<Option<(Fingerprint, Arc<RenderedPage>)>> = planned
         .par_iter()
         .progress_with(bar.clone())
         .map(|output| {
             let page = output.page()?;
+            let fingerprint = fingerprints.body(output, page);
+            let key = (output.locale.clone(), output.key.clone());
+            if let Some((old, body)) = cached.get(&key).filter(|(old, _)| *old == fingerprint) {
+                return Some((*old, Arc::clone(body)));
+            }
             let context = MarkdownContext {
-                config,
-                site,
+                config: inputs.config,
+                site: inputs.site,
                 locale: output.locale,
-                highlighter,
-                strings: translations.get(output.locale),
+                highlighter: inputs.highlighter,
+                strings: inputs.translations.get(output.locale),
             };
-            Some(markdown::render(page, &context))
+            Some((fingerprint, Arc::new(markdown::render(page, &context))))
         })
         .collect();
     bar.finish_and_clear();
+    cache.bodies = planned
+        .iter()
+        .zip(&rendered)
+        .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.clone()?)))
+        .collect();
     rendered
 }
 
@@ -177,13 +293,13 @@ fn progress(options: &BuildOptions, phase: &'static str, len: usize) -> Progress
 fn summaries(
     config: &Config,
     planned: &[OutputPage<'_>],
-    rendered: &[Option<RenderedPage>],
+    rendered: &[Option<&RenderedPage>],
 ) -> HashMap<(Locale, String), Summary> {
     planned
         .iter()
         .zip(rendered)
         .map(|(output, body)| {
-            let title = render::page_title(output, body.as_ref(), config);
+            let title = render::page_title(output, *body, config);
             let description = output.page().and_then(|p| p.front_matter.text("description")).unwrap_or_default();
             ((output.locale.clone(), output.key.clone()), Summary { title, description })
         })
@@ -258,14 +374,14 @@ fn date_diagnostics(site: &Site) -> Vec<Diagnostic> {
 /// served in the link's locale (the translation, or the fallback).
 fn anchor_diagnostics(
     planned: &[OutputPage<'_>],
-    rendered: &[Option<RenderedPage>],
+    rendered: &[Option<&RenderedPage>],
     toc_links: &[(String, PageLink)],
 ) -> Vec<Diagnostic> {
     let index: HashMap<(&Locale, &str), usize> =
         planned.iter().enumerate().map(|(i, p)| ((p.locale, p.key.as_str()), i)).collect();
     let check = |locale: &Locale, path: &str, link: &PageLink| -> Option<Diagnostic> {
         let target = *index.get(&(locale, link.key.as_str()))?;
-        let anchors = rendered[target].as_ref().map(|r| &r.anchors);
+        let anchors = rendered[target].map(|r| &r.anchors);
         if anchors.is_some_and(|a| a.contains(&link.fragment)) {
             return None;
         }
@@ -302,43 +418,122 @@ fn anchor_diagnostics(
     diagnostics
 }
 
-fn write_output(
+/// Renders every output page's template — unless every input it shows, navigation
+/// included, is unchanged since the cached rendering — and writes it. Returns the pages
+/// whose templates ran.
+fn write_pages(
     context: &RenderContext<'_>,
     options: &BuildOptions,
-    staging: &Staging,
+    fingerprints: &InputFingerprints,
+    cache: &mut BuildCache,
+    output: &dyn Output,
     planned: &[OutputPage<'_>],
-    rendered: &[Option<RenderedPage>],
-) -> Result<()> {
+    rendered: &[Option<(Fingerprint, Arc<RenderedPage>)>],
+) -> Result<Vec<String>> {
     let bar = progress(options, "pages", planned.len());
-    planned.par_iter().zip(rendered).progress_with(bar.clone()).try_for_each(|(output, body)| {
-        let html = context.page_html(output, body.as_ref()).with_context(|| format!("rendering {}", output.dir()))?;
-        staging.write(&format!("{}index.html", output.dir()), html.as_bytes())
-    })?;
+    let cached = &cache.pages;
+    let pages: Vec<(Fingerprint, Bytes, bool)> = planned
+        .par_iter()
+        .zip(rendered)
+        .progress_with(bar.clone())
+        .map(|(page, body)| {
+            let page_context = context.page_context(page, body.as_ref().map(|(_, body)| &**body));
+            let fingerprint = page_fingerprint(fingerprints, &page_context, body.as_ref().map(|(f, _)| f));
+            let key = (page.locale.clone(), page.key.clone());
+            let (html, fresh) = match cached.get(&key).filter(|(old, _)| *old == fingerprint) {
+                Some((_, html)) => (Arc::clone(html), false),
+                None => {
+                    let html =
+                        context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
+                    (Bytes::from(html.into_bytes()), true)
+                }
+            };
+            output.write(&format!("{}index.html", page.dir()), Arc::clone(&html))?;
+            Ok((fingerprint, html, fresh))
+        })
+        .collect::<Result<_>>()?;
     bar.finish_and_clear();
+    let rendered_dirs = planned.iter().zip(&pages).filter(|(_, (_, _, fresh))| *fresh).map(|(p, _)| p.dir()).collect();
+    cache.pages = planned
+        .iter()
+        .zip(pages)
+        .map(|(page, (fingerprint, html, _))| ((page.locale.clone(), page.key.clone()), (fingerprint, html)))
+        .collect();
+    Ok(rendered_dirs)
+}
+
+/// The fingerprint of everything a page's template shows: the body (by its own
+/// fingerprint), the page's context apart from the body, the locale's UI strings and the
+/// theme.
+fn page_fingerprint(
+    fingerprints: &InputFingerprints,
+    context: &render::context::PageContext<'_>,
+    body: Option<&Fingerprint>,
+) -> Fingerprint {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(fingerprints.site.as_bytes());
+    hasher.update(fingerprints.theme.as_bytes());
+    hasher.update(fingerprints.strings[context.locale].as_bytes());
+    if let Some(body) = body {
+        hasher.update(body.as_bytes());
+    }
+    // The body is covered by its fingerprint; everything else is serialized.
+    let shown = (&context.page.title, &context.page.description, &context.page.status, &context.page.children);
+    let rest = (&context.canonical, &context.alternates, &context.languages, &context.nav, &context.redirect_url);
+    let page_meta =
+        (&context.page.date, &context.page.handoff_date, context.page.machine_translated, &context.page.kind);
+    let _ = serde_json::to_writer(HashWriter(&mut hasher), &(shown, rest, page_meta, &context.root));
+    hasher.finalize()
+}
+
+/// Lets serde write straight into a hasher.
+struct HashWriter<'a>(&'a mut blake3::Hasher);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The files beside the pages: assets, diagrams, navigation JSON, 404s, the theme's
+/// files, `static/`, the locale chooser, sitemap and robots.txt.
+fn write_site_files(
+    context: &RenderContext<'_>,
+    options: &BuildOptions,
+    output: &dyn Output,
+    planned: &[OutputPage<'_>],
+) -> Result<()> {
     let config = context.config;
     let site = context.site;
+    let text = |s: String| Bytes::from(s.into_bytes());
     for content in site.locales.iter().filter(|content| options.includes(&content.locale)) {
+        let locale = &content.locale;
         for (lower, asset) in &content.assets {
-            staging.copy(&format!("{}/{lower}", content.locale), &asset.file)?;
+            output.copy(&format!("{locale}/{lower}"), &asset.file)?;
         }
-        write_diagrams(context, staging, &content.locale)?;
-        staging.write(&format!("{}/toc.json", content.locale), context.toc_json(&content.locale).as_bytes())?;
-        staging.write(&format!("{}/404.html", content.locale), context.not_found_html(&content.locale)?.as_bytes())?;
+        write_diagrams(context, output, locale)?;
+        output.write(&format!("{locale}/toc.json"), text(context.toc_json(locale)))?;
+        output.write(&format!("{locale}/404.html"), text(context.not_found_html(locale)?))?;
     }
     for (name, bytes) in &context.theme.files {
-        staging.write(name, bytes)?;
+        output.write(name, Bytes::from(bytes.as_slice()))?;
     }
-    copy_static(config, staging)?;
-    staging.write("index.html", context.chooser_html()?.as_bytes())?;
-    staging.write("404.html", context.not_found_html(&config.default_locale)?.as_bytes())?;
-    staging.write("sitemap.xml", context.sitemap(planned).as_bytes())?;
-    staging.write("robots.txt", context.robots_txt().as_bytes())?;
+    copy_static(config, output)?;
+    output.write("index.html", text(context.chooser_html()?))?;
+    output.write("404.html", text(context.not_found_html(&config.default_locale)?))?;
+    output.write("sitemap.xml", text(context.sitemap(planned)))?;
+    output.write("robots.txt", text(context.robots_txt()))?;
     Ok(())
 }
 
 /// Renders each diagram template once for the locale, with the locale's UI strings,
 /// unless the locale ships its own file at that path.
-fn write_diagrams(context: &RenderContext<'_>, staging: &Staging, locale: &Locale) -> Result<()> {
+fn write_diagrams(context: &RenderContext<'_>, output: &dyn Output, locale: &Locale) -> Result<()> {
     #[derive(Serialize)]
     struct DiagramContext<'a> {
         t: &'a BTreeMap<String, String>,
@@ -356,14 +551,14 @@ fn write_diagrams(context: &RenderContext<'_>, staging: &Staging, locale: &Local
         }
         let svg = render_diagram(&diagram.text, &diagram_context)
             .map_err(|error| anyhow!("{}: {error}", diagram.source_path))?;
-        staging.write(&format!("{locale}/{lower}"), svg.as_bytes())?;
+        output.write(&format!("{locale}/{lower}"), Bytes::from(svg.into_bytes()))?;
     }
     Ok(())
 }
 
 /// Copies the site's `static/` folder to the output root as is (the theme's stylesheet and
 /// script, which the theme fingerprints, excepted).
-fn copy_static(config: &Config, staging: &Staging) -> Result<()> {
+fn copy_static(config: &Config, output: &dyn Output) -> Result<()> {
     let static_dir = config.root.join("static");
     if !static_dir.is_dir() {
         return Ok(());
@@ -377,7 +572,7 @@ fn copy_static(config: &Config, staging: &Staging) -> Result<()> {
         if rel == "polydoc.css" || rel == "polydoc.js" {
             continue;
         }
-        staging.copy(&rel, entry.path())?;
+        output.copy(&rel, entry.path())?;
     }
     Ok(())
 }

@@ -24,6 +24,10 @@ use context::{
 use nav::{LocaleNav, NavTarget};
 use theme::Theme;
 
+/// The front matter of pages that have none (generated listings).
+static EMPTY_META: std::sync::LazyLock<serde_json::Map<String, serde_json::Value>> =
+    std::sync::LazyLock::new(serde_json::Map::new);
+
 /// What an output page shows.
 #[derive(Clone, Copy, Debug)]
 pub enum Source<'a> {
@@ -138,6 +142,23 @@ pub struct RenderContext<'a> {
 impl RenderContext<'_> {
     /// The HTML document of one output page.
     pub fn page_html(&self, output: &OutputPage<'_>, rendered: Option<&RenderedPage>) -> Result<String> {
+        self.render_page(&self.page_context(output, rendered))
+    }
+
+    /// Renders a page context with the template its kind calls for.
+    pub fn render_page(&self, context: &PageContext<'_>) -> Result<String> {
+        let template = if context.redirect_url.is_some() {
+            "redirect.html"
+        } else if matches!(context.page.kind, "section" | "home") {
+            "section.html"
+        } else {
+            "page.html"
+        };
+        self.theme.render(template, context)
+    }
+
+    /// Everything the templates of one output page see.
+    pub fn page_context<'a>(&'a self, output: &OutputPage<'a>, rendered: Option<&'a RenderedPage>) -> PageContext<'a> {
         let locale = output.locale;
         let dir = output.dir();
         let strings = self.translations.get(locale);
@@ -145,7 +166,6 @@ impl RenderContext<'_> {
         let summary = self.summaries.get(&(locale.clone(), output.key.clone())).cloned().unwrap_or_default();
         let page = output.page();
         let front_matter = page.map(|p| &p.front_matter);
-        let empty_meta = serde_json::Map::new();
         let (status, machine_translated, handoff) = self.status_of(output);
         let is_section = output.key.is_empty()
             || output.key.ends_with('/')
@@ -159,7 +179,7 @@ impl RenderContext<'_> {
             "page"
         };
         let source_has_page = self.site.source().pages.contains_key(&output.key);
-        let context = PageContext {
+        PageContext {
             lang: locale.bcp47(),
             locale: locale.as_str(),
             t: strings.as_map(),
@@ -173,7 +193,7 @@ impl RenderContext<'_> {
                 keywords: front_matter.map(|f| f.keywords()).unwrap_or_default(),
                 author: front_matter.and_then(|f| f.text("author")).unwrap_or_default(),
                 date: front_matter.and_then(|f| f.text("ms.date")).map(|raw| date_view(&raw, strings)),
-                meta: front_matter.map_or(&empty_meta, |f| &f.meta),
+                meta: front_matter.map_or(&EMPTY_META, |f| &f.meta),
                 content: rendered.map_or("", |r| r.html.as_str()),
                 content_lang: page.map_or_else(|| locale.bcp47(), |p| p.locale.bcp47()),
                 kind,
@@ -193,15 +213,7 @@ impl RenderContext<'_> {
             languages: self.languages(output, &dir),
             nav: Some(self.nav_view(output, &dir, strings)),
             redirect_url: front_matter.and_then(|f| f.text("redirect_url")),
-        };
-        let template = if context.redirect_url.is_some() {
-            "redirect.html"
-        } else if is_section {
-            "section.html"
-        } else {
-            "page.html"
-        };
-        self.theme.render(template, &context)
+        }
     }
 
     fn status_of(&self, output: &OutputPage<'_>) -> (&'static str, bool, Option<Date>) {

@@ -37,6 +37,9 @@ pub struct Assets {
 
 pub struct Theme {
     tera: Tera,
+    /// Covers every template and file of the theme, overrides included, so cached pages
+    /// are re-rendered when any of them changes.
+    pub fingerprint: blake3::Hash,
     pub assets: Assets,
     /// (output path, bytes) of the theme's own files.
     pub files: Vec<(String, Vec<u8>)>,
@@ -63,6 +66,11 @@ impl Theme {
                 templates.push((name, text));
             }
         }
+        let mut hasher = blake3::Hasher::new();
+        for (name, text) in &templates {
+            hasher.update(name.as_bytes());
+            hasher.update(text.as_bytes());
+        }
         let mut tera = Tera::default();
         // Tera's default escaper also escapes `/`, which turns every URL into `&#x2F;` soup.
         tera.set_escape_fn(escape_html);
@@ -82,7 +90,12 @@ impl Theme {
         ];
         let assets =
             Assets { css: files[0].0.clone(), js: files[1].0.clone(), highlight_css: files[2].0.clone(), favicon };
-        Ok(Theme { tera, assets, files })
+        for (name, bytes) in &files {
+            hasher.update(name.as_bytes());
+            hasher.update(bytes);
+        }
+        hasher.update(assets.favicon.as_bytes());
+        Ok(Theme { tera, fingerprint: hasher.finalize(), assets, files })
     }
 
     /// Renders the template `name` with `context`.
