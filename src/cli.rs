@@ -31,6 +31,23 @@ pub enum Command {
         #[arg(long = "locale", value_name = "L")]
         locales: Vec<String>,
     },
+    /// Preview the site: build it into memory, serve every locale, rebuild on every change
+    /// and reload the browser.
+    #[cfg(feature = "serve")]
+    Serve {
+        /// The site's folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The address to listen on; loopback unless told otherwise.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Open the site in a browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Write a small starter site into DIR.
     Init {
         /// The folder to create (must be empty or missing).

@@ -16,3 +16,5 @@ pub mod markdown;
 pub mod output;
 pub mod pipeline;
 pub mod render;
+#[cfg(feature = "serve")]
+pub mod serve;

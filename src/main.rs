@@ -45,6 +45,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let failed = summary.errors() > 0 || (strict && summary.warnings() > 0);
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        #[cfg(feature = "serve")]
+        Command::Serve { root, bind, port, open } => {
+            polydoc::serve::serve(&polydoc::serve::ServeOptions { root, bind, port, open })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init { dir } => {
             polydoc::init::init(&dir)?;
             eprintln!(

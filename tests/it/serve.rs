@@ -1,0 +1,286 @@
+//! `polydoc serve` as a user meets it: a real server process on a free port, real file
+//! edits, plain HTTP requests over TCP (so request paths reach the server exactly as
+//! written, `..` included), and the server-sent event stream browsers listen to.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::TestSite;
+
+/// A running `polydoc serve`, killed when dropped. Its stderr lines are collected as they
+/// come, so tests can wait for log lines.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) port: u16,
+    lines: mpsc::Receiver<String>,
+    pub(crate) log: Vec<String>,
+}
+
+impl Server {
+    pub(crate) fn start(root: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_polydoc"))
+            .args(["serve", "--port", "0", "--root"])
+            .arg(root)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start polydoc serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server { child, port: 0, lines, log: Vec::new() };
+        let line = server.wait_for_line(|l| l.starts_with("serving "), Duration::from_secs(60));
+        let address = line.rsplit("http://").next().expect("an address").split('/').next().expect("host:port");
+        server.port = address.rsplit(':').next().expect("a port").parse().expect("a port number");
+        server
+    }
+
+    /// Waits for a log line matching `wanted` (seen before or after this call).
+    pub(crate) fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool, timeout: Duration) -> String {
+        if let Some(line) = self.log.iter().find(|l| wanted(l)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no matching log line within {timeout:?}; log:\n{}", self.log.join("\n"));
+    }
+
+    /// Forgets the log so far: later waits only see what comes next.
+    pub(crate) fn clear_log(&mut self) {
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line);
+        }
+        self.log.clear();
+    }
+
+    pub(crate) fn get(&self, path: &str) -> Response {
+        self.request(path, &[])
+    }
+
+    /// A GET request with the path sent exactly as given.
+    pub(crate) fn request(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        Response::parse(&raw)
+    }
+
+    /// Opens the event stream and returns a receiver of its `data:` payloads.
+    pub(crate) fn events(&self) -> mpsc::Receiver<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .write_all(b"GET /__polydoc/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+            .expect("send");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Some(data) = line.strip_prefix("data:") {
+                    if sender.send(data.trim().to_string()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        // Give the server a moment to register the subscriber before the test edits files.
+        std::thread::sleep(Duration::from_millis(200));
+        receiver
+    }
+
+    /// Polls `path` until its body satisfies `wanted`; returns how long that took.
+    pub(crate) fn wait_for_body(&self, path: &str, wanted: impl Fn(&str) -> bool, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        loop {
+            let response = self.get(path);
+            if wanted(&response.body) {
+                return started.elapsed();
+            }
+            assert!(started.elapsed() < timeout, "{path} did not change within {timeout:?}; body:\n{}", response.body);
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Response {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        Response { status, headers, body: body.to_string() }
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn wait_for_event(events: &mpsc::Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match events.recv_timeout(left) {
+            Ok(event) if wanted(&event) => return event,
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    panic!("no matching event within 10 s");
+}
+
+const SEED: &str = "content/zh-cn/about/containers-vs-vm.md";
+const SEED_URL: &str = "/zh-cn/about/containers-vs-vm/";
+
+#[test]
+fn an_edit_is_served_within_two_seconds_with_a_reload_event() {
+    let site = TestSite::example();
+    let mut server = Server::start(site.root());
+    let before = server.get(SEED_URL);
+    assert_eq!(before.status, 200);
+    assert!(before.body.contains("/__polydoc/livereload.js"), "the live-reload script is injected");
+    let events = server.events();
+    server.clear_log();
+
+    site.edit(SEED, "下表显示了这些互补技术的一些异同。", "下表显示了这些互补技术的一些异同（已编辑）。");
+    let took = server.wait_for_body(SEED_URL, |body| body.contains("（已编辑）"), Duration::from_secs(2));
+    let event = wait_for_event(&events, |e| e.contains("\"reload\""));
+    assert!(event.contains("zh-cn/about/containers-vs-vm/index.html"), "{event}");
+    assert!(!event.contains("en-us/about/containers-vs-vm"), "only changed pages are named: {event}");
+    let line = server.wait_for_line(|l| l.starts_with("rebuilt in"), Duration::from_secs(5));
+    assert!(line.contains("1 pages re-rendered"), "{line}");
+    server.wait_for_line(|l| l.trim() == "re-rendered zh-cn/about/containers-vs-vm/", Duration::from_secs(1));
+    eprintln!("edit served after {took:?}");
+}
+
+#[test]
+fn broken_front_matter_shows_the_overlay_and_keeps_the_last_good_page() {
+    let site = TestSite::example();
+    let server = Server::start(site.root());
+    let events = server.events();
+    let original = site.read(SEED);
+
+    site.write(SEED, original.replacen("title: 容器与虚拟机", "title: [容器与虚拟机", 1));
+    let event = wait_for_event(&events, |e| e.contains("\"errors\""));
+    assert!(
+        event.contains("content/zh-cn/about/containers-vs-vm.md:3:12: error[front-matter]"),
+        "the overlay names file and line: {event}"
+    );
+    let page = server.get(SEED_URL);
+    assert_eq!(page.status, 200, "the last good page stays served");
+    assert!(page.body.contains("<h1 id=\"containers-vs-virtual-machines\">容器与虚拟机</h1>"));
+
+    // A browser that connects now learns about the errors at once.
+    let late = server.events();
+    let current = wait_for_event(&late, |_| true);
+    assert!(current.contains("\"errors\""), "{current}");
+
+    site.write(SEED, &original);
+    let event = wait_for_event(&events, |e| e.contains("\"reload\""));
+    assert!(event.contains("\"paths\""), "a good build clears the overlay: {event}");
+}
+
+#[test]
+fn the_root_redirects_to_the_best_locale() {
+    let site = TestSite::example();
+    let server = Server::start(site.root());
+    let cases = [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "/zh-cn/"),
+        ("zh", "/zh-cn/"),
+        ("zh-Hans", "/zh-cn/"),
+        ("en-GB", "/en-us/"),
+        ("fr-FR", "/en-us/"),
+    ];
+    for (accept, location) in cases {
+        let response = server.request("/", &[("Accept-Language", accept)]);
+        assert_eq!(response.status, 302, "{accept}");
+        assert_eq!(response.header("location"), Some(location), "{accept}");
+        assert_eq!(response.header("vary"), Some("Accept-Language"));
+    }
+    let folder = server.get("/zh-cn/about");
+    assert_eq!((folder.status, folder.header("location")), (301, Some("/zh-cn/about/")));
+}
+
+#[test]
+fn no_request_path_reaches_a_file_outside_the_output() {
+    let site = TestSite::example();
+    // A secret beside the site, and a symlink in the content that points at it.
+    let secret_dir = tempfile::tempdir().expect("temp dir");
+    let secret = secret_dir.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET").expect("write secret");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&secret, site.path("content/en-us/about/media/leak.txt")).expect("symlink");
+    site.write("secret-at-root.txt", "TOP-SECRET");
+    let server = Server::start(site.root());
+
+    let refused = [
+        "/../secret-at-root.txt",
+        "/%2e%2e/secret-at-root.txt",
+        "/en-us/%2e%2e/%2e%2e/secret-at-root.txt",
+        "/en-us/..%2f..%2fsecret-at-root.txt",
+        "/en-us\\..\\..\\secret-at-root.txt",
+        "/en-us/%5c..%5c..%5csecret-at-root.txt",
+        "/%00",
+    ];
+    for path in refused {
+        let response = server.get(path);
+        assert_eq!(response.status, 400, "{path}");
+        assert!(!response.body.contains("TOP-SECRET"), "{path}");
+    }
+    let missing = [
+        "/etc/passwd",
+        "//etc/passwd",
+        "/site.toml",
+        "/secret-at-root.txt",
+        "/en-us/about/media/leak.txt",
+        "/zh-cn/no-such-page/",
+    ];
+    for path in missing {
+        let response = server.get(path);
+        assert_eq!(response.status, 404, "{path}");
+        assert!(!response.body.contains("TOP-SECRET") && !response.body.contains("root:x:0"), "{path}");
+    }
+    let zh_missing = server.get("/zh-cn/no-such-page/");
+    assert!(zh_missing.body.contains("lang=\"zh-CN\""), "the locale's own 404 page");
+}
