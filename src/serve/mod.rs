@@ -108,6 +108,8 @@ pub fn serve(options: &ServeOptions) -> Result<()> {
     });
     watch::publish(&state, first);
 
+    // Watch before announcing the address, so no edit made after the announcement is missed.
+    let watcher = watch::spawn(builder, Arc::clone(&state))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
         let address = SocketAddr::new(options.bind, options.port);
@@ -119,7 +121,6 @@ pub fn serve(options: &ServeOptions) -> Result<()> {
         if options.open {
             let _ = opener::open(format!("http://{local}/"));
         }
-        let watcher = watch::spawn(builder, Arc::clone(&state))?;
         let app = http::router(Arc::clone(&state));
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         drop(watcher);

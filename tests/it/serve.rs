@@ -284,3 +284,76 @@ fn no_request_path_reaches_a_file_outside_the_output() {
     let zh_missing = server.get("/zh-cn/no-such-page/");
     assert!(zh_missing.body.contains("lang=\"zh-CN\""), "the locale's own 404 page");
 }
+
+/// The generated 1,000-page corpus (`../shared/bench/gen_corpus.py`), or `None` when
+/// Python is missing and the run does not insist (`POLYDOC_E2E` makes it insist).
+fn generated_corpus(pages: usize) -> Option<TestSite> {
+    let site = TestSite::empty();
+    let generator = Path::new(crate::support::REPO_ROOT).join("../shared/bench/gen_corpus.py");
+    let status = Command::new("python3")
+        .arg(&generator)
+        .args(["--pages", &pages.to_string(), "--out"])
+        .arg(site.root())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(status) if status.success() => Some(site),
+        _ if std::env::var_os("POLYDOC_E2E").is_some() => panic!("cannot run {}", generator.display()),
+        _ => {
+            eprintln!("skipped: python3 is needed to generate the corpus");
+            None
+        }
+    }
+}
+
+/// The pages one rebuild re-rendered, from the server's log.
+fn rerendered_after(server: &mut Server) -> Vec<String> {
+    let summary = server.wait_for_line(|l| l.starts_with("rebuilt in"), Duration::from_secs(30));
+    let count: usize = summary.split(": ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect("a count");
+    let mut pages: Vec<String> = Vec::new();
+    while pages.len() < count {
+        let line = server.wait_for_line(
+            |l| l.starts_with("  re-rendered ") && !pages.iter().any(|p| l.ends_with(p.as_str())),
+            Duration::from_secs(5),
+        );
+        pages.push(line.trim_start_matches("  re-rendered ").to_string());
+    }
+    pages.sort();
+    pages
+}
+
+#[test]
+fn rebuilds_rerender_only_the_pages_an_edit_shows_in() {
+    let Some(site) = generated_corpus(1000) else { return };
+    // An English page with no Chinese translation: zh-cn shows it as a fallback copy.
+    let page = "cost-management/concepts/back-up-a-nat-gateway.md";
+    assert!(!site.path(&format!("content/zh-cn/{page}")).exists());
+    let source = format!("content/en-us/{page}");
+    let mut server = Server::start(site.root());
+    server.clear_log();
+
+    // A paragraph: exactly that page and its fallback copy.
+    let text = site.read(&source);
+    let body = text.splitn(3, "---\n").nth(2).expect("front matter then a body");
+    let paragraph = body.lines().find(|l| l.len() > 80 && !l.starts_with(['#', '-', '|', '`', '>'])).expect("a paragraph");
+    site.edit(&source, paragraph, &format!("{paragraph} An edited sentence."));
+    let rendered = rerendered_after(&mut server);
+    assert_eq!(rendered, ["en-us/cost-management/concepts/back-up-a-nat-gateway/", "zh-cn/cost-management/concepts/back-up-a-nat-gateway/"]);
+    server.clear_log();
+
+    // A title: exactly the pages whose HTML shows it (its own, sidebars, pagers, listings).
+    let title_line = site.read(&source).lines().find(|l| l.starts_with("title:")).expect("a title").to_string();
+    site.edit(&source, &title_line, "title: Back up a NAT gateway, retitled");
+    let rendered = rerendered_after(&mut server);
+    let built = TestSite::empty();
+    let run = crate::support::run_polydoc(site.root(), &["build", "--out", built.root().to_str().expect("utf-8 path")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut showing: Vec<String> = crate::support::html_files(built.root())
+        .into_iter()
+        .filter(|(_, html)| html.contains("Back up a NAT gateway, retitled"))
+        .map(|(path, _)| path.trim_end_matches("index.html").to_string())
+        .collect();
+    showing.sort();
+    assert!(showing.len() > 2 && showing.len() < 100, "{showing:?}");
+    assert_eq!(rendered, showing, "re-rendered pages must be exactly those showing the new title");
+}
