@@ -9,6 +9,7 @@ use crate::support::TestSite;
 #[test]
 fn html_validity_example_site_has_no_errors() {
     let Ok(jar) = std::env::var("POLYDOC_VNU_JAR") else {
+        assert!(std::env::var_os("POLYDOC_E2E").is_none(), "POLYDOC_E2E is set, so POLYDOC_VNU_JAR must name vnu.jar");
         eprintln!("skipped: set POLYDOC_VNU_JAR to the Nu HTML Checker's vnu.jar (.ci/run does)");
         return;
     };

@@ -2,6 +2,7 @@
 //! `polydoc` executable on copies of the example site, of small fixture sites under
 //! `tests/fixtures/`, and of the real-world corpus in `../shared/corpus/`.
 
+mod browser;
 mod build;
 mod corpus;
 mod fixtures;

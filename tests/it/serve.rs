@@ -309,7 +309,8 @@ fn generated_corpus(pages: usize) -> Option<TestSite> {
 /// The pages one rebuild re-rendered, from the server's log.
 fn rerendered_after(server: &mut Server) -> Vec<String> {
     let summary = server.wait_for_line(|l| l.starts_with("rebuilt in"), Duration::from_secs(30));
-    let count: usize = summary.split(": ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect("a count");
+    let count: usize =
+        summary.split(": ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).expect("a count");
     let mut pages: Vec<String> = Vec::new();
     while pages.len() < count {
         let line = server.wait_for_line(
@@ -335,10 +336,17 @@ fn rebuilds_rerender_only_the_pages_an_edit_shows_in() {
     // A paragraph: exactly that page and its fallback copy.
     let text = site.read(&source);
     let body = text.splitn(3, "---\n").nth(2).expect("front matter then a body");
-    let paragraph = body.lines().find(|l| l.len() > 80 && !l.starts_with(['#', '-', '|', '`', '>'])).expect("a paragraph");
+    let paragraph =
+        body.lines().find(|l| l.len() > 80 && !l.starts_with(['#', '-', '|', '`', '>'])).expect("a paragraph");
     site.edit(&source, paragraph, &format!("{paragraph} An edited sentence."));
     let rendered = rerendered_after(&mut server);
-    assert_eq!(rendered, ["en-us/cost-management/concepts/back-up-a-nat-gateway/", "zh-cn/cost-management/concepts/back-up-a-nat-gateway/"]);
+    assert_eq!(
+        rendered,
+        [
+            "en-us/cost-management/concepts/back-up-a-nat-gateway/",
+            "zh-cn/cost-management/concepts/back-up-a-nat-gateway/"
+        ]
+    );
     server.clear_log();
 
     // A title: exactly the pages whose HTML shows it (its own, sidebars, pagers, listings).
@@ -356,4 +364,23 @@ fn rebuilds_rerender_only_the_pages_an_edit_shows_in() {
     showing.sort();
     assert!(showing.len() > 2 && showing.len() < 100, "{showing:?}");
     assert_eq!(rendered, showing, "re-rendered pages must be exactly those showing the new title");
+}
+
+#[test]
+fn a_browser_reloads_by_itself_when_the_page_is_edited() {
+    let Some(browser) = crate::browser::Browser::start(1280, 900) else { return };
+    let site = TestSite::example();
+    let server = Server::start(site.root());
+    browser.goto(&format!("http://127.0.0.1:{}{SEED_URL}", server.port));
+    browser.wait_until("return document.title.includes('容器与虚拟机')", Duration::from_secs(10));
+    // A marker that only survives if the page is not reloaded.
+    browser.eval("window.polydocMarker = 'before the edit'; return null;");
+    std::thread::sleep(Duration::from_millis(300)); // Let the event stream connect.
+
+    site.edit(SEED, "下表显示了这些互补技术的一些异同。", "下表显示了这些互补技术的一些异同（浏览器已重新加载）。");
+    let took = browser.wait_until(
+        "return document.body.innerText.includes('浏览器已重新加载') && window.polydocMarker === undefined",
+        Duration::from_secs(5),
+    );
+    eprintln!("the browser showed the edit after {took:?}");
 }
