@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::{Locale, Page, Site, relative_to};
+use crate::content::{LoadCache, Locale, Page, Site, relative_to};
 use crate::diagnostic::{self, Diagnostic};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
@@ -75,11 +75,24 @@ impl BuildSummary {
 #[derive(Default)]
 pub struct BuildCache {
     bodies: HashMap<(Locale, String), (Fingerprint, Arc<RenderedPage>)>,
-    pages: HashMap<(Locale, String), (Fingerprint, Bytes)>,
+    pages: HashMap<(Locale, String), CachedPage>,
     highlighter: Option<Arc<Highlighter>>,
+    files: LoadCache,
 }
 
 type Fingerprint = blake3::Hash;
+
+/// A page's HTML with two fingerprints of what it shows: a cheap one over shared inputs
+/// (the locale's whole navigation and titles, the page's body and status) that lets an
+/// edit of one page skip building every other page's template context, and an exact one
+/// over the context itself, used when the cheap one changed (a title edit changes every
+/// page's cheap fingerprint, but only the pages showing that title change exactly).
+#[derive(Clone)]
+struct CachedPage {
+    cheap: Fingerprint,
+    exact: Fingerprint,
+    html: Bytes,
+}
 
 /// Builds the site into `options.out_dir` (or only checks it when that is `None`). The
 /// output goes to a staging folder that replaces the previous output only when the build
@@ -111,7 +124,7 @@ pub fn run(
     output: Option<&dyn Output>,
 ) -> Result<BuildSummary> {
     let started = Instant::now();
-    let site = Site::load(config)?;
+    let site = Site::load_cached(config, &cache.files)?;
     let translations = Translations::load(config)?;
     let theme = Theme::load(&config.root)?;
     let report = l10n::analyze(&site);
@@ -167,7 +180,8 @@ pub fn run(
             summaries: &summaries,
             children: &children,
         };
-        summary.rendered = write_pages(&context, options, &inputs, cache, output, &planned, &rendered)?;
+        let navigation = navigation_fingerprints(&navs, &summaries);
+        summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
         write_site_files(&context, options, output, &planned)?;
         summary.written = true;
     }
@@ -421,10 +435,12 @@ fn anchor_diagnostics(
 /// Renders every output page's template — unless every input it shows, navigation
 /// included, is unchanged since the cached rendering — and writes it. Returns the pages
 /// whose templates ran.
+#[allow(clippy::too_many_arguments)] // The build's shared inputs, each needed here.
 fn write_pages(
     context: &RenderContext<'_>,
     options: &BuildOptions,
     fingerprints: &InputFingerprints,
+    navigation: &HashMap<&Locale, Fingerprint>,
     cache: &mut BuildCache,
     output: &dyn Output,
     planned: &[OutputPage<'_>],
@@ -432,40 +448,91 @@ fn write_pages(
 ) -> Result<Vec<String>> {
     let bar = progress(options, "pages", planned.len());
     let cached = &cache.pages;
-    let pages: Vec<(Fingerprint, Bytes, bool)> = planned
+    let pages: Vec<(CachedPage, bool)> = planned
         .par_iter()
         .zip(rendered)
         .progress_with(bar.clone())
         .map(|(page, body)| {
-            let page_context = context.page_context(page, body.as_ref().map(|(_, body)| &**body));
-            let fingerprint = page_fingerprint(fingerprints, &page_context, body.as_ref().map(|(f, _)| f));
-            let key = (page.locale.clone(), page.key.clone());
-            let (html, fresh) = match cached.get(&key).filter(|(old, _)| *old == fingerprint) {
-                Some((_, html)) => (Arc::clone(html), false),
+            let body_fingerprint = body.as_ref().map(|(f, _)| f);
+            let cheap = cheap_fingerprint(fingerprints, navigation[page.locale], context, page, body_fingerprint);
+            let previous = cached.get(&(page.locale.clone(), page.key.clone()));
+            let (entry, fresh) = match previous.filter(|p| p.cheap == cheap) {
+                Some(previous) => (CachedPage { cheap, ..previous.clone() }, false),
                 None => {
-                    let html =
-                        context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
-                    (Bytes::from(html.into_bytes()), true)
+                    let page_context = context.page_context(page, body.as_ref().map(|(_, body)| &**body));
+                    let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
+                    match previous.filter(|p| p.exact == exact) {
+                        Some(previous) => (CachedPage { cheap, exact, html: Arc::clone(&previous.html) }, false),
+                        None => {
+                            let html = context
+                                .render_page(&page_context)
+                                .with_context(|| format!("rendering {}", page.dir()))?;
+                            (CachedPage { cheap, exact, html: Bytes::from(html.into_bytes()) }, true)
+                        }
+                    }
                 }
             };
-            output.write(&format!("{}index.html", page.dir()), Arc::clone(&html))?;
-            Ok((fingerprint, html, fresh))
+            output.write(&format!("{}index.html", page.dir()), Arc::clone(&entry.html))?;
+            Ok((entry, fresh))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    let rendered_dirs = planned.iter().zip(&pages).filter(|(_, (_, _, fresh))| *fresh).map(|(p, _)| p.dir()).collect();
-    cache.pages = planned
-        .iter()
-        .zip(pages)
-        .map(|(page, (fingerprint, html, _))| ((page.locale.clone(), page.key.clone()), (fingerprint, html)))
-        .collect();
+    let rendered_dirs = planned.iter().zip(&pages).filter(|(_, (_, fresh))| *fresh).map(|(p, _)| p.dir()).collect();
+    cache.pages =
+        planned.iter().zip(pages).map(|(page, (entry, _))| ((page.locale.clone(), page.key.clone()), entry)).collect();
     Ok(rendered_dirs)
+}
+
+/// Per locale, a fingerprint of everything navigation shows: the whole tree and every
+/// page's title and description.
+fn navigation_fingerprints<'a>(
+    navs: &'a BTreeMap<Locale, LocaleNav>,
+    summaries: &HashMap<(Locale, String), Summary>,
+) -> HashMap<&'a Locale, Fingerprint> {
+    let mut sorted: Vec<(&(Locale, String), &Summary)> = summaries.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    navs.iter()
+        .map(|(locale, nav)| {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(nav.to_json(&|target| format!("{target:?}")).as_bytes());
+            for ((_, key), summary) in sorted.iter().filter(|((l, _), _)| l == locale) {
+                for part in [key.as_str(), &summary.title, &summary.description] {
+                    hasher.update(part.as_bytes());
+                    hasher.update(b"\0");
+                }
+            }
+            (locale, hasher.finalize())
+        })
+        .collect()
+}
+
+/// Covers what a page shows through shared inputs plus its own body and status.
+fn cheap_fingerprint(
+    fingerprints: &InputFingerprints,
+    navigation: Fingerprint,
+    context: &RenderContext<'_>,
+    page: &OutputPage<'_>,
+    body: Option<&Fingerprint>,
+) -> Fingerprint {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(fingerprints.site.as_bytes());
+    hasher.update(fingerprints.theme.as_bytes());
+    hasher.update(fingerprints.strings[page.locale.as_str()].as_bytes());
+    hasher.update(navigation.as_bytes());
+    hasher.update(page.locale.as_str().as_bytes());
+    hasher.update(page.key.as_bytes());
+    hasher.update(format!("{:?}", page.source.kind()).as_bytes());
+    if let Some(body) = body {
+        hasher.update(body.as_bytes());
+    }
+    hasher.update(format!("{:?}", context.status_of(page)).as_bytes());
+    hasher.finalize()
 }
 
 /// The fingerprint of everything a page's template shows: the body (by its own
 /// fingerprint), the page's context apart from the body, the locale's UI strings and the
 /// theme.
-fn page_fingerprint(
+fn exact_fingerprint(
     fingerprints: &InputFingerprints,
     context: &render::context::PageContext<'_>,
     body: Option<&Fingerprint>,

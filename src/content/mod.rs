@@ -73,6 +73,40 @@ pub struct IncludeFile {
     pub text: String,
 }
 
+/// Pages read by earlier loads (`serve` keeps one across rebuilds), reused while their
+/// file's size and modification time are unchanged, so a rebuild after one edit reads one
+/// file instead of the whole site.
+#[derive(Default)]
+pub struct LoadCache {
+    pages: std::sync::Mutex<std::collections::HashMap<PathBuf, (FileStamp, LoadedPage)>>,
+}
+
+type LoadedPage = (Option<Page>, Vec<Diagnostic>);
+type FileStamp = (std::time::SystemTime, u64);
+
+impl LoadCache {
+    fn page(&self, file: &Path, load: impl FnOnce() -> LoadedPage) -> LoadedPage {
+        let stamp = std::fs::metadata(file).and_then(|m| Ok((m.modified()?, m.len()))).ok();
+        if let Some(stamp) = stamp {
+            let cached = self
+                .pages
+                .lock()
+                .expect("load cache lock")
+                .get(file)
+                .filter(|(s, _)| *s == stamp)
+                .map(|(_, p)| p.clone());
+            if let Some(page) = cached {
+                return page;
+            }
+        }
+        let loaded = load();
+        if let Some(stamp) = stamp {
+            self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), (stamp, loaded.clone()));
+        }
+        loaded
+    }
+}
+
 /// What a relative link written in a page names.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
@@ -104,6 +138,11 @@ fn mismatch(written: &str, actual: &str) -> Option<CaseMismatch> {
 impl Site {
     /// Reads every locale folder under `content/`.
     pub fn load(config: &Config) -> Result<Site> {
+        Site::load_cached(config, &LoadCache::default())
+    }
+
+    /// Reads every locale folder, reusing pages of `cache` whose file is unchanged.
+    pub fn load_cached(config: &Config, cache: &LoadCache) -> Result<Site> {
         let content_dir = config.content_dir();
         let default_dir = content_dir.join(config.default_locale.as_str());
         if !default_dir.is_dir() {
@@ -114,7 +153,7 @@ impl Site {
         let mut locales = Vec::new();
         for locale_config in &config.locales {
             let folder = content_dir.join(locale_config.locale.as_str());
-            let content = load_locale(&config.root, &folder, &locale_config.locale, &mut diagnostics);
+            let content = load_locale(&config.root, &folder, &locale_config.locale, cache, &mut diagnostics);
             locales.push(content);
         }
         Ok(Site { locales, diagnostics })
@@ -289,7 +328,13 @@ fn decode(bytes: &[u8], source_path: &str, diagnostics: &mut Vec<Diagnostic>) ->
     }
 }
 
-fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &mut Vec<Diagnostic>) -> LocaleContent {
+fn load_locale(
+    site_root: &Path,
+    folder: &Path,
+    locale: &Locale,
+    cache: &LoadCache,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> LocaleContent {
     let mut content = LocaleContent {
         locale: locale.clone(),
         pages: BTreeMap::new(),
@@ -306,9 +351,11 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
     let loaded: Vec<(Option<Page>, Vec<Diagnostic>)> = page_files
         .par_iter()
         .map(|(rel_path, file)| {
-            let mut page_diagnostics = Vec::new();
-            let page = load_page(site_root, locale, rel_path, file, &mut page_diagnostics);
-            (page, page_diagnostics)
+            cache.page(file, || {
+                let mut page_diagnostics = Vec::new();
+                let page = load_page(site_root, locale, rel_path, file, &mut page_diagnostics);
+                (page, page_diagnostics)
+            })
         })
         .collect();
     for (page, page_diagnostics) in loaded {

@@ -39,6 +39,17 @@ pub enum Source<'a> {
     Listing,
 }
 
+impl Source<'_> {
+    /// Which of the three kinds this is, without the page.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Own(_) => "own",
+            Source::Fallback(_) => "fallback",
+            Source::Listing => "listing",
+        }
+    }
+}
+
 /// One HTML page of the output: `<locale>/<key's folder>/index.html`.
 #[derive(Clone, Debug)]
 pub struct OutputPage<'a> {
@@ -216,7 +227,7 @@ impl RenderContext<'_> {
         }
     }
 
-    fn status_of(&self, output: &OutputPage<'_>) -> (&'static str, bool, Option<Date>) {
+    pub(crate) fn status_of(&self, output: &OutputPage<'_>) -> (&'static str, bool, Option<Date>) {
         match output.source {
             Source::Listing => ("source", false, None),
             Source::Fallback(_) => ("fallback", false, None),
