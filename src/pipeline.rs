@@ -56,6 +56,8 @@ pub struct BuildSummary {
     /// taken from the cache unchanged.
     pub rendered: Vec<String>,
     pub elapsed: Duration,
+    /// Wall time per phase, in pipeline order.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 impl BuildSummary {
@@ -78,6 +80,34 @@ pub struct BuildCache {
     pages: HashMap<(Locale, String), CachedPage>,
     highlighter: Option<Arc<Highlighter>>,
     files: LoadCache,
+    /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
+    /// inputs they were made from.
+    site_files: Option<(Fingerprint, Vec<(String, Written)>)>,
+}
+
+/// One file as handed to an `Output`.
+#[derive(Clone)]
+enum Written {
+    Bytes(Bytes),
+    Copy(PathBuf),
+}
+
+/// An `Output` that also keeps what passes through it, so it can be replayed.
+struct Recorder<'a> {
+    output: &'a dyn Output,
+    files: std::sync::Mutex<Vec<(String, Written)>>,
+}
+
+impl Output for Recorder<'_> {
+    fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
+        self.files.lock().expect("recorder lock").push((rel_path.to_string(), Written::Bytes(Arc::clone(&bytes))));
+        self.output.write(rel_path, bytes)
+    }
+
+    fn copy(&self, rel_path: &str, from: &std::path::Path) -> Result<()> {
+        self.files.lock().expect("recorder lock").push((rel_path.to_string(), Written::Copy(from.to_path_buf())));
+        self.output.copy(rel_path, from)
+    }
 }
 
 type Fingerprint = blake3::Hash;
@@ -124,10 +154,14 @@ pub fn run(
     output: Option<&dyn Output>,
 ) -> Result<BuildSummary> {
     let started = Instant::now();
+    let mut timings = Timings::new();
     let site = Site::load_cached(config, &cache.files)?;
+    timings.mark("load");
     let translations = Translations::load(config)?;
     let theme = Theme::load(&config.root)?;
+    timings.mark("theme");
     let report = l10n::analyze(&site);
+    timings.mark("l10n");
     let mut diagnostics = site.diagnostics.clone();
     diagnostics.extend(l10n_diagnostics(&site, &report));
     diagnostics.extend(date_diagnostics(&site));
@@ -136,6 +170,7 @@ pub fn run(
     planned.retain(|output| options.includes(output.locale));
     let highlighter = Arc::clone(cache.highlighter.get_or_insert_with(|| Arc::new(Highlighter::new())));
     let inputs = InputFingerprints::of(config, &site, &translations, &theme);
+    timings.mark("plan");
     let rendered = render_markdown(
         &MarkdownInputs { config, site: &site, translations: &translations, highlighter: &highlighter },
         &inputs,
@@ -149,6 +184,7 @@ pub fn run(
         }
     }
     let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
+    timings.mark("markdown");
 
     let summaries = summaries(config, &planned, &bodies);
     let children = children(&planned);
@@ -163,6 +199,7 @@ pub fn run(
         })
         .collect();
     diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
+    timings.mark("navigation");
 
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
@@ -182,11 +219,33 @@ pub fn run(
         };
         let navigation = navigation_fingerprints(&navs, &summaries);
         summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
-        write_site_files(&context, options, output, &planned)?;
+        timings.mark("templates");
+        write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
+        timings.mark("site files");
         summary.written = true;
     }
     summary.elapsed = started.elapsed();
+    summary.timings = timings.phases;
     Ok(summary)
+}
+
+/// Wall time per phase of a build, for `--timings`.
+struct Timings {
+    last: Instant,
+    phases: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    fn new() -> Timings {
+        Timings { last: Instant::now(), phases: Vec::new() }
+    }
+
+    /// Ends the phase `name` (which began where the previous one ended).
+    fn mark(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.push((name, now - self.last));
+        self.last = now;
+    }
 }
 
 /// Fingerprints of the inputs every page shares: the config, the set of files links can
@@ -565,6 +624,48 @@ impl std::io::Write for HashWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Writes the site-wide files, replaying the previous build's when every input they are
+/// made from (the set of files, the config, navigation and titles, UI strings, theme) is
+/// unchanged. Asset files are copied by path, so their bytes need no fingerprint.
+#[allow(clippy::too_many_arguments)] // The build's shared inputs, each needed here.
+fn write_site_files_cached(
+    context: &RenderContext<'_>,
+    options: &BuildOptions,
+    inputs: &InputFingerprints,
+    navigation: &HashMap<&Locale, Fingerprint>,
+    cache: &mut BuildCache,
+    output: &dyn Output,
+    planned: &[OutputPage<'_>],
+) -> Result<()> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(inputs.site.as_bytes());
+    hasher.update(inputs.theme.as_bytes());
+    let mut locales: Vec<(&&Locale, &Fingerprint)> = navigation.iter().collect();
+    locales.sort_by_key(|(locale, _)| *locale);
+    for (locale, fingerprint) in locales {
+        hasher.update(locale.as_str().as_bytes());
+        hasher.update(fingerprint.as_bytes());
+        hasher.update(inputs.strings[locale.as_str()].as_bytes());
+    }
+    hasher.update(format!("{:?}", options.locales).as_bytes());
+    let fingerprint = hasher.finalize();
+    if let Some((cached, files)) = &cache.site_files {
+        if *cached == fingerprint {
+            for (path, file) in files {
+                match file {
+                    Written::Bytes(bytes) => output.write(path, Arc::clone(bytes))?,
+                    Written::Copy(from) => output.copy(path, from)?,
+                }
+            }
+            return Ok(());
+        }
+    }
+    let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
+    write_site_files(context, options, &recorder, planned)?;
+    cache.site_files = Some((fingerprint, recorder.files.into_inner().expect("recorder lock")));
+    Ok(())
 }
 
 /// The files beside the pages: assets, diagrams, navigation JSON, 404s, the theme's

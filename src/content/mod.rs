@@ -10,6 +10,7 @@ pub mod toc;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -78,7 +79,7 @@ pub struct IncludeFile {
 /// file instead of the whole site.
 #[derive(Default)]
 pub struct LoadCache {
-    pages: std::sync::Mutex<std::collections::HashMap<PathBuf, (FileStamp, LoadedPage)>>,
+    pages: std::sync::Mutex<std::collections::HashMap<PathBuf, (FileStamp, Arc<LoadedPage>)>>,
 }
 
 type LoadedPage = (Option<Page>, Vec<Diagnostic>);
@@ -94,14 +95,15 @@ impl LoadCache {
                 .expect("load cache lock")
                 .get(file)
                 .filter(|(s, _)| *s == stamp)
-                .map(|(_, p)| p.clone());
+                .map(|(_, p)| Arc::clone(p));
+            // Copy the page outside the lock: every thread loading pages passes here.
             if let Some(page) = cached {
-                return page;
+                return (*page).clone();
             }
         }
         let loaded = load();
         if let Some(stamp) = stamp {
-            self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), (stamp, loaded.clone()));
+            self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), (stamp, Arc::new(loaded.clone())));
         }
         loaded
     }

@@ -72,6 +72,11 @@ impl Builder {
             locales: config.locales.iter().map(|l| l.locale.clone()).collect(),
             default_locale: Some(config.default_locale.clone()),
         };
+        if std::env::var_os("POLYDOC_TIMINGS").is_some() {
+            let phases: Vec<String> =
+                summary.timings.iter().map(|(name, d)| format!("{name} {} ms", d.as_millis())).collect();
+            eprintln!("timings: {}", phases.join(", "));
+        }
         Outcome::Built { snapshot, rendered: summary.rendered, elapsed: summary.elapsed }
     }
 }
