@@ -255,7 +255,9 @@ enum FileKind {
 fn classify(rel_path: &str) -> FileKind {
     let lower = rel_path.to_ascii_lowercase();
     let file_name = lower.rsplit('/').next().unwrap_or(&lower);
-    if lower.split('/').rev().skip(1).any(|folder| folder == "includes") {
+    // Markdown under an `includes/` folder is included text; anything else there (the
+    // includes' images) is an asset like any other.
+    if lower.ends_with(".md") && lower.split('/').rev().skip(1).any(|folder| folder == "includes") {
         return FileKind::Include;
     }
     if toc::is_toc_file(file_name) {
@@ -465,6 +467,7 @@ mod tests {
         assert!(matches!(classify("a/toc.yml"), FileKind::Toc));
         assert!(matches!(classify("includes/x.md"), FileKind::Include));
         assert!(matches!(classify("a/includes/deep/x.md"), FileKind::Include));
+        assert!(matches!(classify("includes/media/x.png"), FileKind::Asset));
         assert!(matches!(classify("media/x.svg.tera"), FileKind::Diagram));
         assert!(matches!(classify("Media/X.PNG"), FileKind::Asset));
     }

@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use regex::Regex;
 
-use super::{Positions, Spanned};
+use super::Spanned;
+use super::source::Positions;
 use crate::diagnostic::Diagnostic;
 
 /// One heading of a page.

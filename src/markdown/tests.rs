@@ -3,11 +3,11 @@ use std::path::Path;
 
 use super::*;
 use crate::content::page::{LineEndingDigests, parent_folder};
-use crate::content::{Asset, LocaleContent, front_matter};
+use crate::content::{Asset, IncludeFile, LocaleContent, front_matter};
 use crate::i18n::Translations;
 
-/// A site held in memory: (locale, path under the locale folder, text); paths that are
-/// not `.md` become assets.
+/// A site held in memory: (locale, path under the locale folder, text); `.md` files under
+/// an `includes/` folder are include files, other paths that are not `.md` become assets.
 fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
     let config = Config::parse(Path::new("/site"), "title='T'\nbase_url='https://x.org/'\ndefault_locale='en-us'\nlink_root='https://learn.microsoft.com'\n[locales.zh-cn]\n").unwrap();
     let mut locales: Vec<LocaleContent> = config
@@ -25,6 +25,15 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
         .collect();
     for (locale, rel_path, text) in files {
         let content = locales.iter_mut().find(|l| l.locale.as_str() == *locale).unwrap();
+        if rel_path.contains("includes/") && rel_path.ends_with(".md") {
+            let include = IncludeFile {
+                rel_path: rel_path.to_string(),
+                source_path: format!("content/{locale}/{rel_path}"),
+                text: text.to_string(),
+            };
+            content.includes.insert(rel_path.to_lowercase(), include);
+            continue;
+        }
         if !rel_path.ends_with(".md") {
             content.assets.insert(
                 rel_path.to_lowercase(),
@@ -169,4 +178,93 @@ fn gfm_tables_footnotes_tasks_and_code() {
     for expected in ["<table>", "<ol><li>x</li></ol>", "<del>y</del>", "checkbox", "footnote", "<span class=\"hl-"] {
         assert!(rendered.html.contains(expected), "missing {expected}: {}", rendered.html);
     }
+}
+
+fn diagnostics(rendered: &RenderedPage) -> Vec<String> {
+    rendered
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {}[{}]",
+                d.path,
+                d.line,
+                d.column,
+                if d.is_error() { "error" } else { "warning" },
+                d.code
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn block_includes_are_parsed_in_their_container() {
+    let files = [
+        (
+            "en-us",
+            "guide/a.md",
+            "# A\n\n1. Step one:\n\n   [!INCLUDE[steps](../includes/steps.md)]\n\n> [!INCLUDE[quote](../includes/steps.md)]\n",
+        ),
+        (
+            "en-us",
+            "includes/steps.md",
+            "---\nms.topic: include\n---\n- Run `docker ps`.\n- See ![logo](media/logo.png).\n",
+        ),
+        ("en-us", "includes/media/logo.png", ""),
+    ];
+    let rendered = render_in(&files, "en-us", "guide/a.md");
+    assert!(
+        rendered.html.contains("<li>\n<p>Step one:</p>\n<ul>\n<li>Run <code>docker ps</code>.</li>"),
+        "the include is a list inside the list item: {}",
+        rendered.html
+    );
+    assert!(rendered.html.contains("<blockquote>\n<ul>\n<li>Run"), "{}", rendered.html);
+    assert!(
+        rendered.html.contains("src=\"../../includes/media/logo.png\""),
+        "links in an include are relative to the include file: {}",
+        rendered.html
+    );
+    assert!(!rendered.html.contains("ms.topic"), "the include's front matter leaked");
+    assert!(rendered.diagnostics.is_empty(), "{:?}", diagnostics(&rendered));
+}
+
+#[test]
+fn inline_includes_nest_and_fall_back_to_the_source_locale() {
+    let files = [
+        ("en-us", "a.md", "# A\n"),
+        ("en-us", "includes/name.md", "Windows [!INCLUDE[v](version.md)]\n"),
+        ("en-us", "includes/version.md", "Server\n2019\n"),
+        ("zh-cn", "a.md", "# 甲\n\n| 产品 |\n|---|\n| [!include[name](includes/name.md)] |\n"),
+    ];
+    let rendered = render_in(&files, "zh-cn", "a.md");
+    assert!(rendered.html.contains("<td>Windows Server 2019</td>"), "{}", rendered.html);
+    assert!(rendered.diagnostics.is_empty(), "{:?}", diagnostics(&rendered));
+}
+
+#[test]
+fn include_errors_point_at_the_directive() {
+    let files = [
+        (
+            "en-us",
+            "a.md",
+            "# A\n\n[!INCLUDE[x](includes/missing.md)]\n\nText [!INCLUDE[x](../../etc/passwd)] and [!INCLUDE[x](/abs.md)].\n\n[!INCLUDE[loop](includes/one.md)]\n\n```\n[!INCLUDE[code](includes/missing.md)]\n```\n",
+        ),
+        ("en-us", "includes/one.md", "One\n\n[!INCLUDE[two](two.md)]\n"),
+        ("en-us", "includes/two.md", "Two [!INCLUDE[one](One.md)]\n"),
+    ];
+    let rendered = render_in(&files, "en-us", "a.md");
+    assert_eq!(
+        diagnostics(&rendered),
+        [
+            "content/en-us/a.md:3:1: error[include]",
+            "content/en-us/a.md:5:6: error[include]",
+            "content/en-us/a.md:5:42: error[include]",
+            "content/en-us/includes/two.md:1:5: warning[case-mismatch]",
+            "content/en-us/includes/two.md:1:5: error[include]",
+        ]
+    );
+    let cycle = rendered.diagnostics.iter().find(|d| d.path.ends_with("two.md") && d.code == "include").unwrap();
+    assert_eq!(cycle.message, "include cycle: includes/one.md → includes/two.md → includes/one.md");
+    assert!(rendered.html.contains("<p>One</p>\n<p>Two</p>"), "the rest still renders: {}", rendered.html);
+    assert!(rendered.html.contains("[!INCLUDE[code](includes/missing.md)]"), "code is left alone");
 }
