@@ -83,6 +83,13 @@ pub enum Target {
     Asset { output_path: String },
 }
 
+/// The text of an asset that a code snippet quotes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssetText {
+    pub text: String,
+    pub case_mismatch: Option<CaseMismatch>,
+}
+
 /// A resolved link: the target, plus both spellings when the link matched only ignoring case.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resolution {
@@ -150,6 +157,25 @@ impl Site {
         }
         // An extension-less link may still name a page or folder (`../about`).
         resolve_page(own, source, &format!("{joined}/")).or_else(|| resolve_page(own, source, &format!("{joined}.md")))
+    }
+
+    /// The text of the asset a relative `path` written in `from_rel_path` names, for a page
+    /// served in `locale` (that locale's file, else the source locale's): what a code
+    /// snippet quotes. Reads the file now, so only pages with snippets pay for it; an error
+    /// is a message for a diagnostic.
+    pub fn asset_text(&self, locale: &Locale, from_rel_path: &str, path: &str) -> Result<AssetText, String> {
+        let joined = join(parent_folder(from_rel_path), path)
+            .ok_or_else(|| format!("`{path}` points outside the content root"))?;
+        let lower = joined.to_lowercase();
+        for content in self.locale(locale).into_iter().chain([self.source()]) {
+            let Some(asset) = content.assets.get(&lower) else { continue };
+            let bytes =
+                std::fs::read(&asset.file).map_err(|error| format!("cannot read `{}`: {error}", asset.rel_path))?;
+            let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            return Ok(AssetText { text, case_mismatch: mismatch(&joined, &asset.rel_path) });
+        }
+        Err(format!("`{path}` does not exist"))
     }
 }
 

@@ -1,20 +1,28 @@
 //! Markdown → HTML for one page served in one locale, as small passes in this order:
 //! 1. `includes` splices `[!INCLUDE]` files into the text (`source` remembers where every
 //!    byte came from, for diagnostics and relative links);
-//! 2. one pulldown-cmark parse with offsets, then passes over the event list: `headings`
-//!    (ids, outline), `links` (every URL resolved and rewritten), `alerts`, raw-HTML
-//!    hygiene and `highlight` (code blocks);
-//! 3. serialization.
+//! 2. `directives::prepare` swaps DocFX's line-based `:::` and `[!code]` directives for
+//!    placeholders CommonMark leaves alone;
+//! 3. one pulldown-cmark parse with offsets, then passes over the event list: `headings`
+//!    (ids, outline), `directives` (placeholders → image, zone, snippet HTML), `links`
+//!    (every URL resolved and rewritten), `alerts`, raw-HTML hygiene and `highlight`
+//!    (code blocks);
+//! 4. serialization.
 //!
 //! Pure: everything a page needs (the site's lookups and include texts, UI strings, the
 //! highlighter) comes in through `MarkdownContext`, and problems come out as diagnostics.
+//! The one read is a code snippet's file, through `Site::asset_text`.
 
 mod alerts;
+mod directives;
 mod headings;
 pub mod highlight;
+mod image;
 mod includes;
 mod links;
+mod snippets;
 mod source;
+mod zones;
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -66,7 +74,7 @@ pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
     let mut rendered = RenderedPage::default();
     let mut sources = Sources::new(page);
     let expanded = includes::expand(page, context.site, &mut sources, &mut rendered.diagnostics);
-    let prepared = expanded;
+    let (prepared, directives) = directives::prepare(expanded);
     let positions = Positions::new(sources, &prepared);
     let mut events: Vec<Spanned<'_>> = Parser::new_ext(&prepared.text, parser_options()).into_offset_iter().collect();
 
@@ -74,6 +82,7 @@ pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
     rendered.first_heading = headings.iter().find(|h| h.level == 1).map(|h| h.title.clone());
     rendered.anchors = headings.iter().map(|h| h.id.clone()).collect();
     rendered.outline = headings.into_iter().filter(|h| matches!(h.level, 2 | 3)).collect();
+    directives::render(&mut events, &directives, context, &positions, &mut rendered.diagnostics);
     links::rewrite(&mut events, page, context, &positions, &mut rendered);
     alerts::render(&mut events, context.strings);
     links::escape_unknown_tags(&mut events);

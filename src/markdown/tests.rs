@@ -268,3 +268,31 @@ fn include_errors_point_at_the_directive() {
     assert!(rendered.html.contains("<p>One</p>\n<p>Two</p>"), "the rest still renders: {}", rendered.html);
     assert!(rendered.html.contains("[!INCLUDE[code](includes/missing.md)]"), "code is left alone");
 }
+
+#[test]
+fn triple_colon_directives_render_through_the_links_pass() {
+    let md = "# A\n\n:::image type=\"content\" source=\"media/x.png\" alt-text=\"X\" lightbox=\"media/x.png\":::\n:::zone pivot=\"windows\"\nOn Windows, :::no-loc text=\"PowerShell\":::.\n:::zone-end:::\n\n:::moniker range=\">=v2\"\nKept.\n::: moniker-end\n\n:::image source=\"media/missing.png\":::\n";
+    let files = [("en-us", "a.md", "# A\n"), ("en-us", "media/x.png", ""), ("zh-cn", "a.md", md)];
+    let rendered = render_in(&files, "zh-cn", "a.md");
+    assert!(
+        rendered.html.contains(
+            "<p class=\"pd-image pd-image-border\"><a href=\"../../en-us/media/x.png\" class=\"pd-lightbox\" data-close-label=\"关闭\"><img src=\"../../en-us/media/x.png\" alt=\"X\"></a></p>"
+        ),
+        "images fall back to the source locale's file: {}",
+        rendered.html
+    );
+    assert!(rendered.html.contains("<div class=\"pd-pivots\" role=\"group\""), "{}", rendered.html);
+    assert!(rendered.html.contains("<div class=\"zone has-pivot\" data-pivot=\"windows\">"), "{}", rendered.html);
+    assert!(rendered.html.contains("<p>On Windows, PowerShell.</p>\n</div>"), "{}", rendered.html);
+    assert!(rendered.html.contains("<p>Kept.</p>"), "an unknown directive keeps the Markdown around it");
+    assert!(!rendered.html.contains(":::"), "{}", rendered.html);
+    assert_eq!(
+        diagnostics(&rendered),
+        [
+            "content/zh-cn/a.md:8:1: warning[unknown-directive]",
+            "content/zh-cn/a.md:10:1: warning[unknown-directive]",
+            "content/zh-cn/a.md:12:1: warning[missing-alt]",
+            "content/zh-cn/a.md:12:1: warning[broken-image]",
+        ]
+    );
+}
