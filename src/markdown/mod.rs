@@ -4,9 +4,10 @@
 //! 2. `directives::prepare` swaps DocFX's line-based `:::` and `[!code]` directives for
 //!    placeholders CommonMark leaves alone;
 //! 3. one pulldown-cmark parse with offsets, then passes over the event list: `headings`
-//!    (ids, outline), `directives` (placeholders → image, zone, snippet HTML), `links`
-//!    (every URL resolved and rewritten), `alerts`, raw-HTML hygiene and `highlight`
-//!    (code blocks);
+//!    (ids, outline), `tabs` (tab groups), `quotes` (`[!div]`, `[!VIDEO]`), `directives`
+//!    (placeholders → image, zone, snippet HTML), `links` (every URL resolved and
+//!    rewritten), `alerts`, raw-HTML hygiene, a check for DocFX syntax left over, and
+//!    `highlight` (code blocks);
 //! 4. serialization.
 //!
 //! Pure: everything a page needs (the site's lookups and include texts, UI strings, the
@@ -20,8 +21,10 @@ pub mod highlight;
 mod image;
 mod includes;
 mod links;
+mod quotes;
 mod snippets;
 mod source;
+mod tabs;
 mod zones;
 
 use std::collections::HashSet;
@@ -82,10 +85,13 @@ pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
     rendered.first_heading = headings.iter().find(|h| h.level == 1).map(|h| h.title.clone());
     rendered.anchors = headings.iter().map(|h| h.id.clone()).collect();
     rendered.outline = headings.into_iter().filter(|h| matches!(h.level, 2 | 3)).collect();
+    tabs::render(&mut events);
+    quotes::render(&mut events, context.strings, &positions, &mut rendered.diagnostics);
     directives::render(&mut events, &directives, context, &positions, &mut rendered.diagnostics);
     links::rewrite(&mut events, page, context, &positions, &mut rendered);
     alerts::render(&mut events, context.strings);
     links::escape_unknown_tags(&mut events);
+    quotes::report_leftovers(&events, &positions, &mut rendered.diagnostics);
     highlight_code_blocks(&mut events, context.highlighter);
 
     rendered.html.reserve(prepared.text.len() * 3 / 2);

@@ -296,3 +296,46 @@ fn triple_colon_directives_render_through_the_links_pass() {
         ]
     );
 }
+
+#[test]
+fn tab_headings_make_tab_groups_out_of_the_outline() {
+    let md = "# T\n\n## Install\n\n# [Linux](#tab/linux)\n\nOn Linux.\n\n# <a name=\"win\"></a>[Windows](#tab/windows)\n\nOn Windows.\n\n---\n\n## Next\n\n# [Linux](#tab/linux)\n\nAgain.\n\n# [*.NET* on Linux](#tab/dotnet/linux)\n\nDependent.\n\n---\n";
+    let rendered = render_in(&[("en-us", "a.md", md)], "en-us", "a.md");
+    let ids: Vec<&str> = rendered.outline.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["install", "next"], "tab labels are not sections");
+    assert_eq!(rendered.first_heading.as_deref(), Some("T"));
+    let html = &rendered.html;
+    assert_eq!(html.matches("<div class=\"pd-tabs\"").count(), 2, "{html}");
+    assert!(!html.contains("#tab/") && !html.contains("<hr"), "{html}");
+    assert!(
+        html.contains("<button type=\"button\" role=\"tab\" id=\"pd-tab-2-1\" aria-controls=\"pd-tabpanel-2-1\" aria-selected=\"true\" tabindex=\"0\" data-tab=\"linux\">Linux</button>"),
+        "element ids are numbered per group, the tab id is data: {html}"
+    );
+    assert!(html.contains("data-tab=\"dotnet\" data-condition=\"linux\"><em>.NET</em> on Linux</button>"), "{html}");
+    assert!(
+        html.contains("<p class=\"pd-tab-label\" id=\"win\">Windows</p>\n<p>On Windows.</p>\n</div>\n</div>\n<h2"),
+        "{html}"
+    );
+    assert!(rendered.anchors.contains("win") || html.contains("id=\"win\""));
+    assert!(rendered.diagnostics.is_empty(), "{:?}", diagnostics(&rendered));
+}
+
+#[test]
+fn quote_sections_become_divs_and_players() {
+    let md = "# T\n\n> [!div class=\"nextstepaction\"]\n> [Next](b.md)\n\n> [!div class=\"checklist\"]\n> * One\n\n> [!VIDEO https://www.youtube.com/embed/x]\n\n> [!Note]\n> Noted.\n\n> [!FOO]\n> Foo text.\n\nSee [!BAR] here and `[!code]`.\n";
+    let rendered = render_in(&[("en-us", "a.md", md), ("en-us", "b.md", "# B\n")], "en-us", "a.md");
+    let html = &rendered.html;
+    assert!(html.contains("<div class=\"nextstepaction\">\n<p><a href=\"../b/\">Next</a></p>\n</div>"), "{html}");
+    assert!(html.contains("<div class=\"checklist\">\n<ul>\n<li>One</li>\n</ul>\n</div>"), "{html}");
+    assert!(
+        html.contains("<div class=\"pd-video\"><iframe src=\"https://www.youtube.com/embed/x\" title=\"Video\" allowfullscreen loading=\"lazy\"></iframe></div>"),
+        "{html}"
+    );
+    assert!(html.contains("<div class=\"alert alert-note\""), "{html}");
+    assert!(html.contains("<blockquote>\n<p>Foo text.</p>\n</blockquote>"), "{html}");
+    assert!(!html.contains("[!div") && !html.contains("[!FOO]"), "{html}");
+    assert_eq!(
+        diagnostics(&rendered),
+        ["content/en-us/a.md:14:3: warning[unknown-directive]", "content/en-us/a.md:17:5: warning[unknown-directive]"]
+    );
+}

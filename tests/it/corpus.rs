@@ -205,7 +205,6 @@ fn find_entry<'a>(nodes: &'a serde_json::Value, title: &str) -> Option<&'a serde
 }
 
 #[test]
-#[ignore = "bug: DocFX `> [!div class=\"nextstepaction\"]` / `[!div class=\"checklist\"]` blocks are printed as literal text (SPEC §3: they become a <div> of that class)"]
 fn docfx_div_blocks_become_divs() {
     let (site, _) = built_corpus();
     let html = site.output("en-us/quick-start/set-up-environment/index.html");
@@ -216,7 +215,6 @@ fn docfx_div_blocks_become_divs() {
 }
 
 #[test]
-#[ignore = "bug: DocFX tabs (`# [Title](#tab/id)` … `---`) are rendered as <h1> headings holding a dead `#tab/…` link, not as tabs (SPEC §3)"]
 fn docfx_tab_headings_are_tab_labels_not_headings() {
     let (site, _) = built_corpus();
     let tab_heading = Regex::new(r##"<h[1-6][^>]*>\s*(<a name="[^"]*"></a>)?\s*<a href="#tab/"##).unwrap();
