@@ -275,6 +275,8 @@ enum FileKind {
     Toc,
     Include,
     Diagram,
+    /// A `.yml` file: a landing page when it starts with `### YamlMime:Landing`, else an asset.
+    Yaml,
     Asset,
 }
 
@@ -292,6 +294,8 @@ fn classify(rel_path: &str) -> FileKind {
         FileKind::Page
     } else if lower.ends_with(".svg.tera") {
         FileKind::Diagram
+    } else if lower.ends_with(".yml") {
+        FileKind::Yaml
     } else {
         FileKind::Asset
     }
@@ -365,6 +369,15 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
             FileKind::Asset => {
                 content.assets.insert(lower, Asset { rel_path, file });
             }
+            FileKind::Yaml => match load_landing(site_root, locale, &rel_path, &file, diagnostics) {
+                Some(page) => {
+                    content.folders.insert(parent_folder(&page.key).to_string());
+                    content.pages.insert(page.key.clone(), page);
+                }
+                None => {
+                    content.assets.insert(lower, Asset { rel_path, file });
+                }
+            },
             kind => {
                 let Ok(bytes) = std::fs::read(&file) else {
                     diagnostics.push(Diagnostic::error("io", &source_path, "cannot read this file"));
@@ -466,6 +479,37 @@ fn load_page(
     })
 }
 
+/// A DocFX landing page (`### YamlMime:Landing`), or `None` for any other YAML file.
+fn load_landing(
+    site_root: &Path,
+    locale: &Locale,
+    rel_path: &str,
+    file: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Page> {
+    let bytes = std::fs::read(file).ok()?;
+    let without_bom = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    if !without_bom.trim_ascii_start().starts_with(front_matter::LANDING_HEADER.as_bytes()) {
+        return None;
+    }
+    let source_path = relative_to(site_root, file);
+    let text = decode(&bytes, &source_path, diagnostics);
+    let front_matter = front_matter::landing(&text).unwrap_or_else(|error| {
+        diagnostics.push(Diagnostic::error("front-matter", &source_path, error.message).at(error.line, error.column));
+        Default::default()
+    });
+    Some(Page {
+        locale: locale.clone(),
+        rel_path: rel_path.to_string(),
+        key: rel_path.to_lowercase(),
+        source_path,
+        front_matter,
+        body: text,
+        body_line: 1,
+        digests: LineEndingDigests::of(&bytes),
+    })
+}
+
 /// `path` relative to the site root with `/` separators, for diagnostics and JSON.
 pub fn relative_to(site_root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(site_root).unwrap_or(path);
@@ -496,5 +540,7 @@ mod tests {
         assert!(matches!(classify("includes/media/x.png"), FileKind::Asset));
         assert!(matches!(classify("media/x.svg.tera"), FileKind::Diagram));
         assert!(matches!(classify("Media/X.PNG"), FileKind::Asset));
+        assert!(matches!(classify("index.yml"), FileKind::Yaml));
+        assert!(matches!(classify("TOC.yml"), FileKind::Toc));
     }
 }

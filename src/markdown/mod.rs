@@ -8,7 +8,7 @@
 //!    (placeholders → image, zone, snippet HTML), `links` (every URL resolved and
 //!    rewritten), `alerts`, raw-HTML hygiene, a check for DocFX syntax left over, and
 //!    `highlight` (code blocks);
-//! 4. serialization.
+//! 4. serialization. Landing pages (`landing`) are YAML and take their own short path.
 //!
 //! Pure: everything a page needs (the site's lookups and include texts, UI strings, the
 //! highlighter) comes in through `MarkdownContext`, and problems come out as diagnostics.
@@ -20,6 +20,7 @@ mod headings;
 pub mod highlight;
 mod image;
 mod includes;
+mod landing;
 mod links;
 mod quotes;
 mod snippets;
@@ -74,6 +75,9 @@ type Spanned<'a> = (Event<'a>, Range<usize>);
 
 /// Renders `page`'s body for `context.locale`.
 pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
+    if page.is_landing() {
+        return landing::render(page, context);
+    }
     let mut rendered = RenderedPage::default();
     let mut sources = Sources::new(page);
     let expanded = includes::expand(page, context.site, &mut sources, &mut rendered.diagnostics);

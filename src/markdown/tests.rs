@@ -34,6 +34,22 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
             content.includes.insert(rel_path.to_lowercase(), include);
             continue;
         }
+        let is_landing = rel_path.ends_with(".yml") && text.starts_with(front_matter::LANDING_HEADER);
+        if is_landing {
+            let page = Page {
+                locale: content.locale.clone(),
+                rel_path: rel_path.to_string(),
+                key: rel_path.to_lowercase(),
+                source_path: format!("content/{locale}/{rel_path}"),
+                front_matter: front_matter::landing(text).unwrap(),
+                body: text.to_string(),
+                body_line: 1,
+                digests: LineEndingDigests::of(text.as_bytes()),
+            };
+            content.folders.insert(parent_folder(&page.key).to_string());
+            content.pages.insert(page.key.clone(), page);
+            continue;
+        }
         if !rel_path.ends_with(".md") {
             content.assets.insert(
                 rel_path.to_lowercase(),
@@ -337,5 +353,25 @@ fn quote_sections_become_divs_and_players() {
     assert_eq!(
         diagnostics(&rendered),
         ["content/en-us/a.md:14:3: warning[unknown-directive]", "content/en-us/a.md:17:5: warning[unknown-directive]"]
+    );
+}
+
+#[test]
+fn landing_pages_render_cards_of_link_lists() {
+    let yml = "### YamlMime:Landing\n\ntitle: 容器文档\nsummary: 了解容器。\nmetadata:\n  title: Containers docs\n  ms.date: 10/21/2019\nlandingContent:\n  - title: 关于\n    linkLists:\n      - linkListType: overview\n        links:\n          - text: 概述\n            url: about/index.md\n          - text: Missing\n            url: nowhere.md\n          - text: No URL\n  - title: 关于\n    linkLists:\n      - linkListType: no-such-type\n        links:\n          - text: AKS\n            url: /azure/aks/\n";
+    let files =
+        [("en-us", "index.md", "# Home\n"), ("en-us", "about/index.md", "# About\n"), ("zh-cn", "index.yml", yml)];
+    let (_, site) = site(&files);
+    let page = &site.locales[1].pages["index.yml"];
+    assert_eq!(page.front_matter.title().as_deref(), Some("Containers docs"), "metadata wins for <title>");
+    assert_eq!(page.front_matter.text("description").as_deref(), Some("了解容器。"));
+    assert_eq!(page.front_matter.text("ms.date").as_deref(), Some("10/21/2019"));
+    let rendered = render_in(&files, "zh-cn", "index.yml");
+    assert_eq!(rendered.first_heading.as_deref(), Some("容器文档"));
+    let expected = "<h1>容器文档</h1>\n<p class=\"pd-landing-summary\">了解容器。</p>\n<ul class=\"pd-landing-cards\">\n<li class=\"pd-landing-card\">\n<h2 id=\"关于\">关于</h2>\n<p class=\"pd-linklist-type\" data-type=\"overview\">概述</p>\n<ul class=\"pd-linklist\">\n<li><a href=\"about/\">概述</a></li>\n<li><a href=\"nowhere.md\">Missing</a></li>\n</ul>\n</li>\n<li class=\"pd-landing-card\">\n<h2 id=\"关于-1\">关于</h2>\n<p class=\"pd-linklist-type\" data-type=\"no-such-type\">no such type</p>\n<ul class=\"pd-linklist\">\n<li><a href=\"https://learn.microsoft.com/azure/aks/\">AKS</a></li>\n</ul>\n</li>\n</ul>\n";
+    assert_eq!(rendered.html, expected);
+    assert_eq!(
+        diagnostics(&rendered),
+        ["content/zh-cn/index.yml:17:19: warning[landing]", "content/zh-cn/index.yml:16:18: warning[broken-link]"]
     );
 }
