@@ -77,10 +77,9 @@ pub(super) fn render(
     }
     let mut img = format!("<img src=\"{}\" alt=\"", url_attribute(source));
     let _ = pulldown_cmark_escape::escape_html(&mut img, alt);
+    // An icon without alt text gets `alt=""`: that alone marks it decorative (HTML forbids
+    // adding `role="presentation"` to it).
     img.push('"');
-    if kind == Kind::Icon {
-        img.push_str(" role=\"presentation\"");
-    }
     if opens_description {
         img.push_str(&format!(" aria-describedby=\"{description_id}\""));
     }
@@ -152,7 +151,7 @@ mod tests {
             "<p class=\"pd-image pd-image-border\"><a href=\"big.svg\" class=\"pd-lightbox\" data-close-label=\"lightbox_close\"><img src=\"x.svg\" alt=\"X\" aria-describedby=\"d1\"></a></p>\n<div id=\"d1\" class=\"pd-image-description pd-sr\">\n"
         );
         let (html, problems) = image(&[("type", "icon"), ("source", "i.svg")], false);
-        assert_eq!(html, "<span class=\"pd-image\"><img src=\"i.svg\" alt=\"\" role=\"presentation\"></span>");
+        assert_eq!(html, "<span class=\"pd-image\"><img src=\"i.svg\" alt=\"\"></span>");
         assert!(problems.is_empty(), "icons need no alt text");
         let (html, _) =
             image(&[("source", "x.png"), ("alt-text", "X"), ("border", "false"), ("link", "a.md?x=1&y=2")], true);

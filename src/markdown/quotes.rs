@@ -29,7 +29,10 @@ static LEFTOVER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[![A-Za-z][\w-
 
 /// A `[!NAME argument]` line opening a block quote.
 struct Marker {
+    /// Lowercase.
     name: String,
+    /// As written, for messages.
+    written: String,
     argument: String,
     /// The byte offset of the marker, for diagnostics.
     offset: usize,
@@ -104,6 +107,7 @@ fn take_marker(events: &mut Vec<Spanned<'_>>, quote: usize) -> Option<Marker> {
     let captures = MARKER.captures(&line)?;
     let marker = Marker {
         name: captures["name"].to_ascii_lowercase(),
+        written: captures["name"].to_string(),
         argument: captures.name("argument").map_or("", |m| m.as_str()).trim().to_string(),
         offset: events[first_text].1.start,
     };
@@ -176,9 +180,9 @@ fn section(
             events[quote].0 = Event::Start(Tag::BlockQuote(Some(kind)));
             events[end].0 = Event::End(TagEnd::BlockQuote(Some(kind)));
         }
-        other => warn(
+        _ => warn(
             "unknown-directive",
-            format!("`[!{other}]` is not a DocFX block polydoc supports; the quote is shown without it"),
+            format!("`[!{}]` is not a DocFX block polydoc supports; the quote is shown without it", marker.written),
             "supported: NOTE, TIP, IMPORTANT, WARNING, CAUTION, div, VIDEO",
         ),
     }

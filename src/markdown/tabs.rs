@@ -101,11 +101,7 @@ pub(super) fn render(events: &mut Vec<Spanned<'_>>) {
 /// Ends a group's last panel and the group, and writes its opening and tab list.
 fn close(out: &mut Vec<Spanned<'_>>, group: Group, offset: usize) {
     out.push((Event::Html("</div>\n</div>\n".into()), offset..offset));
-    let ids: Vec<&str> = group.tabs.iter().map(|(id, _, _)| id.as_str()).collect();
-    let mut html = format!(
-        "<div class=\"pd-tabs\" data-tabs=\"{}\">\n<div class=\"pd-tablist\" role=\"tablist\" hidden>\n",
-        escape(&ids.join(" "))
-    );
+    let mut html = String::from("<div class=\"pd-tabs\">\n<div class=\"pd-tablist\" role=\"tablist\" hidden>\n");
     for (number, (id, condition, label)) in group.tabs.iter().enumerate().map(|(i, tab)| (i + 1, tab)) {
         let first = number == 1;
         html.push_str(&format!(
