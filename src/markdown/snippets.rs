@@ -212,6 +212,9 @@ fn extract<'t>(text: &'t str, selection: &Selection) -> Result<Vec<&'t str>, Str
         Selection::Lines(ranges) => {
             let mut selected = Vec::new();
             for range in ranges {
+                if *range.start() == 0 || range.end() < range.start() {
+                    return Err(format!("lines {}-{} are not a range of lines", range.start(), range.end()));
+                }
                 if *range.start() > lines.len() {
                     return Err(format!("line {} is past the end ({} lines)", range.start(), lines.len()));
                 }
@@ -288,8 +291,9 @@ fn region(lines: &[&str], name: &str) -> Option<std::ops::Range<usize>> {
 }
 
 /// The lines joined, without their common indentation (or `by` leading blanks when given).
+/// Only spaces and tabs count, so cutting never splits a character.
 fn dedent(lines: &[&str], by: Option<usize>) -> String {
-    let indent = |line: &str| line.len() - line.trim_start().len();
+    let indent = |line: &str| line.bytes().take_while(|b| matches!(b, b' ' | b'\t')).count();
     let common =
         by.unwrap_or_else(|| lines.iter().filter(|l| !l.trim().is_empty()).map(|l| indent(l)).min().unwrap_or(0));
     let mut code = String::new();
@@ -334,6 +338,11 @@ mod tests {
         assert_eq!(extract(CODE, &Selection::Lines(vec![1..=1, 3..=3])).unwrap(), ["using System;", "class App"]);
         assert!(extract(CODE, &Selection::Lines(vec![99..=99])).is_err());
         assert_eq!(dedent(&["    a", "      b"], Some(2)), "  a\n    b\n");
+        assert_eq!(dedent(&["  a", "\u{3000}b"], None), "  a\n\u{3000}b\n", "only ASCII blanks are indentation");
+        let request = parse_reference("cs", "a.cs?start=0").unwrap();
+        assert!(extract(CODE, &request.selection).is_err(), "line 0 does not exist");
+        let request = parse_reference("cs", "a.cs?start=5&end=2").unwrap();
+        assert!(extract(CODE, &request.selection).is_err());
     }
 
     #[test]

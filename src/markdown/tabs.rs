@@ -54,9 +54,11 @@ pub(super) fn render(events: &mut Vec<Spanned<'_>>) {
         let (event, range) = &input[index];
         match event {
             Event::Start(Tag::Heading { id, .. }) => {
-                let end = index
-                    + input[index..].iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_)))).unwrap_or(0);
-                if let Some(tab) = tab_of(&input[index + 1..end], id.as_deref()) {
+                let end = input[index..]
+                    .iter()
+                    .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))
+                    .map_or(index, |p| index + p);
+                if let Some(tab) = input.get(index + 1..end).and_then(|inner| tab_of(inner, id.as_deref())) {
                     if groups.last().is_some_and(|group| group.depth == depth) {
                         out.push((Event::Html("</div>\n".into()), range.clone()));
                     } else {
