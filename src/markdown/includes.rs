@@ -231,17 +231,13 @@ fn continuation_prefix(prefix: &str) -> String {
 /// every other line gets the container prefix.
 fn push_block(builder: &mut Builder, included: &SourceText<'_>, prefix: &str) {
     let text = &included.text;
-    let end = text.trim_end().len();
-    let mut start = 0;
-    for (index, line) in lines(text, end).enumerate() {
+    for (index, line) in lines(text, text.trim_end().len()).enumerate() {
         if index > 0 {
             builder.push_synthetic("\n", included.origin(line.start.saturating_sub(1)));
             builder.push_synthetic(prefix, included.origin(line.start));
         }
         builder.push_slice(included, line.start..line.end);
-        start = line.end;
     }
-    debug_assert!(start <= end);
 }
 
 /// Appends an included file as inline text: trimmed, its lines joined by spaces.

@@ -61,21 +61,26 @@ pub(super) fn render(
 pub(super) fn report_leftovers(events: &[Spanned<'_>], positions: &Positions<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut in_code = false;
     let mut run = String::new();
-    let mut run_offsets: Vec<(usize, usize)> = Vec::new();
+    // Text events in a row (pulldown-cmark splits text at brackets), each as (where it
+    // starts in `run`, its source range).
+    let mut run_parts: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    // A final non-text event flushes the last run.
     for (event, range) in events.iter().chain([&(Event::SoftBreak, 0..0)]) {
         match event {
             Event::Start(Tag::CodeBlock(_)) => in_code = true,
             Event::End(TagEnd::CodeBlock) => in_code = false,
             Event::Text(text) if !in_code => {
-                run_offsets.push((run.len(), range.start));
+                run_parts.push((run.len(), range.clone()));
                 run.push_str(text);
                 continue;
             }
             _ => {}
         }
         for found in LEFTOVER.find_iter(&run) {
-            let at =
-                run_offsets.iter().rev().find(|(start, _)| *start <= found.start()).map_or(0, |(_, offset)| *offset);
+            // The source offset of the `[!`, when the text maps byte for byte to its source.
+            let at = run_parts.iter().rev().find(|(start, _)| *start <= found.start()).map_or(0, |(start, range)| {
+                (range.start + found.start() - start).min(range.end.saturating_sub(1)).max(range.start)
+            });
             let message =
                 format!("`{}…]` is not DocFX syntax polydoc supports; it is shown as written", found.as_str());
             let diagnostic = Diagnostic::warning("unknown-directive", positions.path, message)
@@ -83,7 +88,7 @@ pub(super) fn report_leftovers(events: &[Spanned<'_>], positions: &Positions<'_>
             diagnostics.push(positions.diagnostic(diagnostic, at));
         }
         run.clear();
-        run_offsets.clear();
+        run_parts.clear();
     }
 }
 

@@ -393,3 +393,35 @@ fn html_validity_docfx_fixtures_have_no_errors() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The corpus's own raw HTML has errors (`<center>`, unclosed tags, skipped heading
+/// levels); none of the Nu HTML Checker's errors may be in the markup polydoc writes for
+/// DocFX syntax. Skipped without `POLYDOC_VNU_JAR`.
+#[test]
+fn html_validity_corpus_errors_are_the_contents_own() {
+    let Ok(jar) = std::env::var("POLYDOC_VNU_JAR") else {
+        eprintln!("skipped: set POLYDOC_VNU_JAR to the Nu HTML Checker's vnu.jar (.ci/run does)");
+        return;
+    };
+    let site = TestSite::corpus("windows-containers");
+    site.build_ok();
+    let files: Vec<String> = html_files(&site.public())
+        .into_iter()
+        .map(|(name, _)| site.public().join(name).display().to_string())
+        .collect();
+    let output = Command::new("java")
+        .args(["-jar", &jar, "--errors-only", "--format", "json"])
+        .args(&files)
+        .output()
+        .expect("POLYDOC_VNU_JAR is set, so java must be installed");
+    let report: serde_json::Value = serde_json::from_slice(&output.stderr).expect("vnu writes JSON");
+    let ours = Regex::new(r#"#tab/|pd-tab|role="tab|pd-image|pd-pivot|class="zone|pd-zone|pd-video|pd-landing|pd-linklist|hl-mark|class="alert|nextstepaction|checklist"#).unwrap();
+    let messages = report["messages"].as_array().expect("a list of messages");
+    let ours: Vec<String> = messages
+        .iter()
+        .filter(|m| ours.is_match(m["extract"].as_str().unwrap_or("")))
+        .map(|m| format!("{}: {} in `{}`", m["url"], m["message"], m["extract"]))
+        .collect();
+    assert!(ours.is_empty(), "errors in polydoc's DocFX markup:\n{}", ours.join("\n"));
+    assert!(!messages.is_empty(), "the corpus's own errors are gone: has vnu changed?");
+}
