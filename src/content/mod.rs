@@ -371,6 +371,15 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
             }
             FileKind::Yaml => match load_landing(site_root, locale, &rel_path, &file, diagnostics) {
                 Some(page) => {
+                    // Markdown pages are loaded first: `x.yml` and `x.md` would share a URL.
+                    let markdown_key = format!("{}.md", page.key.trim_end_matches(".yml"));
+                    if let Some(existing) = content.pages.get(&markdown_key) {
+                        let message =
+                            format!("`{}` and `{}` have the same output URL", existing.rel_path, page.rel_path);
+                        let error = Diagnostic::error("duplicate-url", &page.source_path, message);
+                        diagnostics.push(error.with_help("keep one of the two files"));
+                        continue;
+                    }
                     content.folders.insert(parent_folder(&page.key).to_string());
                     content.pages.insert(page.key.clone(), page);
                 }

@@ -293,6 +293,18 @@ fn landing_pages_render_with_the_theme() {
     insta::assert_snapshot!("landing_en_us", body);
 }
 
+#[test]
+fn a_landing_page_and_a_markdown_page_with_one_url_are_an_error() {
+    let site = TestSite::fixture("docfx/landing");
+    site.write("content/en-us/index.md", "---\ntitle: Home\n---\n# Home\n");
+    let run = site.build(&[]);
+    run.assert_code(1);
+    let errors = run.diagnostics("duplicate-url");
+    assert_eq!(errors.len(), 1, "{run}");
+    assert!(errors[0].starts_with("content/en-us/index.yml: error[duplicate-url]"), "{}", errors[0]);
+    assert!(errors[0].contains("`index.md` and `index.yml`"), "{}", errors[0]);
+}
+
 // --- unknown syntax ------------------------------------------------------------------
 
 #[test]
