@@ -196,6 +196,8 @@ impl RenderContext<'_> {
         };
         let template = if context.redirect_url.is_some() {
             "redirect.html"
+        } else if page.is_some_and(Page::is_landing) {
+            "landing.html"
         } else if is_section {
             "section.html"
         } else {

@@ -4,6 +4,7 @@
 
 mod build;
 mod corpus;
+mod docfx;
 mod fixtures;
 mod html_validity;
 mod support;
