@@ -63,6 +63,28 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
     Err(FrontMatterError { line: 1, column: 1, message: format!("front matter opened with `{fence}` is never closed") })
 }
 
+/// The first line of a DocFX landing page, a YAML file.
+pub const LANDING_HEADER: &str = "### YamlMime:Landing";
+
+/// The front matter of a DocFX landing page: its `metadata` keys verbatim, plus the
+/// top-level `title` and `summary` (as `description`) where `metadata` has none.
+pub fn landing(text: &str) -> Result<FrontMatter, FrontMatterError> {
+    let documents = YamlLoader::load_from_str(text).map_err(yaml_error)?;
+    let Some(Yaml::Hash(mut top)) = documents.into_iter().next() else {
+        return Err(FrontMatterError { line: 1, column: 1, message: "a landing page must be a YAML mapping".into() });
+    };
+    let mut meta = match top.remove(&Yaml::String("metadata".into())) {
+        Some(Yaml::Hash(hash)) => hash.into_iter().map(|(key, value)| (yaml_key(key), yaml_to_json(value))).collect(),
+        _ => Map::new(),
+    };
+    for (from, to) in [("title", "title"), ("summary", "description")] {
+        if let Some(value) = top.remove(&Yaml::String(from.into())) {
+            meta.entry(to).or_insert_with(|| yaml_to_json(value));
+        }
+    }
+    Ok(FrontMatter { meta })
+}
+
 fn opening_fence(text: &str) -> Option<(&'static str, usize)> {
     let first_line_end = text.find('\n').map_or(text.len(), |i| i + 1);
     let first_line = text[..first_line_end].trim_end();

@@ -83,11 +83,17 @@ pub struct LoadCache {
 }
 
 type LoadedPage = (Option<Page>, Vec<Diagnostic>);
-type FileStamp = (std::time::SystemTime, u64);
+/// A file's modification time and size: what tells an unchanged file from a changed one.
+pub type FileStamp = (std::time::SystemTime, u64);
+
+/// The stamp of `file`, or `None` when it cannot be read.
+pub fn file_stamp(file: &Path) -> Option<FileStamp> {
+    std::fs::metadata(file).and_then(|m| Ok((m.modified()?, m.len()))).ok()
+}
 
 impl LoadCache {
     fn page(&self, file: &Path, load: impl FnOnce() -> LoadedPage) -> LoadedPage {
-        let stamp = std::fs::metadata(file).and_then(|m| Ok((m.modified()?, m.len()))).ok();
+        let stamp = file_stamp(file);
         if let Some(stamp) = stamp {
             let cached = self
                 .pages
@@ -117,6 +123,15 @@ pub enum Target {
     Page { key: String },
     /// A file, by its path relative to the output root (`en-us/about/media/x.png`).
     Asset { output_path: String },
+}
+
+/// The text of an asset that a code snippet quotes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssetText {
+    pub text: String,
+    pub case_mismatch: Option<CaseMismatch>,
+    /// The file read, so caches can tell when it changes.
+    pub file: PathBuf,
 }
 
 /// A resolved link: the target, plus both spellings when the link matched only ignoring case.
@@ -191,6 +206,25 @@ impl Site {
         }
         // An extension-less link may still name a page or folder (`../about`).
         resolve_page(own, source, &format!("{joined}/")).or_else(|| resolve_page(own, source, &format!("{joined}.md")))
+    }
+
+    /// The text of the asset a relative `path` written in `from_rel_path` names, for a page
+    /// served in `locale` (that locale's file, else the source locale's): what a code
+    /// snippet quotes. Reads the file now, so only pages with snippets pay for it; an error
+    /// is a message for a diagnostic.
+    pub fn asset_text(&self, locale: &Locale, from_rel_path: &str, path: &str) -> Result<AssetText, String> {
+        let joined = join(parent_folder(from_rel_path), path)
+            .ok_or_else(|| format!("`{path}` points outside the content root"))?;
+        let lower = joined.to_lowercase();
+        for content in self.locale(locale).into_iter().chain([self.source()]) {
+            let Some(asset) = content.assets.get(&lower) else { continue };
+            let bytes =
+                std::fs::read(&asset.file).map_err(|error| format!("cannot read `{}`: {error}", asset.rel_path))?;
+            let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            return Ok(AssetText { text, case_mismatch: mismatch(&joined, &asset.rel_path), file: asset.file.clone() });
+        }
+        Err(format!("`{path}` does not exist"))
     }
 }
 
@@ -290,13 +324,17 @@ enum FileKind {
     Toc,
     Include,
     Diagram,
+    /// A `.yml` file: a landing page when it starts with `### YamlMime:Landing`, else an asset.
+    Yaml,
     Asset,
 }
 
 fn classify(rel_path: &str) -> FileKind {
     let lower = rel_path.to_ascii_lowercase();
     let file_name = lower.rsplit('/').next().unwrap_or(&lower);
-    if lower.split('/').rev().skip(1).any(|folder| folder == "includes") {
+    // Markdown under an `includes/` folder is included text; anything else there (the
+    // includes' images) is an asset like any other.
+    if lower.ends_with(".md") && lower.split('/').rev().skip(1).any(|folder| folder == "includes") {
         return FileKind::Include;
     }
     if toc::is_toc_file(file_name) {
@@ -305,6 +343,8 @@ fn classify(rel_path: &str) -> FileKind {
         FileKind::Page
     } else if lower.ends_with(".svg.tera") {
         FileKind::Diagram
+    } else if lower.ends_with(".yml") {
+        FileKind::Yaml
     } else {
         FileKind::Asset
     }
@@ -386,6 +426,24 @@ fn load_locale(
             FileKind::Asset => {
                 content.assets.insert(lower, Asset { rel_path, file });
             }
+            FileKind::Yaml => match load_landing(site_root, locale, &rel_path, &file, diagnostics) {
+                Some(page) => {
+                    // Markdown pages are loaded first: `x.yml` and `x.md` would share a URL.
+                    let markdown_key = format!("{}.md", page.key.trim_end_matches(".yml"));
+                    if let Some(existing) = content.pages.get(&markdown_key) {
+                        let message =
+                            format!("`{}` and `{}` have the same output URL", existing.rel_path, page.rel_path);
+                        let error = Diagnostic::error("duplicate-url", &page.source_path, message);
+                        diagnostics.push(error.with_help("keep one of the two files"));
+                        continue;
+                    }
+                    content.folders.insert(parent_folder(&page.key).to_string());
+                    content.pages.insert(page.key.clone(), page);
+                }
+                None => {
+                    content.assets.insert(lower, Asset { rel_path, file });
+                }
+            },
             kind => {
                 let Ok(bytes) = std::fs::read(&file) else {
                     diagnostics.push(Diagnostic::error("io", &source_path, "cannot read this file"));
@@ -487,6 +545,37 @@ fn load_page(
     })
 }
 
+/// A DocFX landing page (`### YamlMime:Landing`), or `None` for any other YAML file.
+fn load_landing(
+    site_root: &Path,
+    locale: &Locale,
+    rel_path: &str,
+    file: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Page> {
+    let bytes = std::fs::read(file).ok()?;
+    let without_bom = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    if !without_bom.trim_ascii_start().starts_with(front_matter::LANDING_HEADER.as_bytes()) {
+        return None;
+    }
+    let source_path = relative_to(site_root, file);
+    let text = decode(&bytes, &source_path, diagnostics);
+    let front_matter = front_matter::landing(&text).unwrap_or_else(|error| {
+        diagnostics.push(Diagnostic::error("front-matter", &source_path, error.message).at(error.line, error.column));
+        Default::default()
+    });
+    Some(Page {
+        locale: locale.clone(),
+        rel_path: rel_path.to_string(),
+        key: rel_path.to_lowercase(),
+        source_path,
+        front_matter,
+        body: text,
+        body_line: 1,
+        digests: LineEndingDigests::of(&bytes),
+    })
+}
+
 /// `path` relative to the site root with `/` separators, for diagnostics and JSON.
 pub fn relative_to(site_root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(site_root).unwrap_or(path);
@@ -514,7 +603,10 @@ mod tests {
         assert!(matches!(classify("a/toc.yml"), FileKind::Toc));
         assert!(matches!(classify("includes/x.md"), FileKind::Include));
         assert!(matches!(classify("a/includes/deep/x.md"), FileKind::Include));
+        assert!(matches!(classify("includes/media/x.png"), FileKind::Asset));
         assert!(matches!(classify("media/x.svg.tera"), FileKind::Diagram));
         assert!(matches!(classify("Media/X.PNG"), FileKind::Asset));
+        assert!(matches!(classify("index.yml"), FileKind::Yaml));
+        assert!(matches!(classify("TOC.yml"), FileKind::Toc));
     }
 }

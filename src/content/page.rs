@@ -28,6 +28,13 @@ pub struct Page {
     pub digests: LineEndingDigests,
 }
 
+impl Page {
+    /// Whether the page is a DocFX landing page (YAML) rather than Markdown.
+    pub fn is_landing(&self) -> bool {
+        self.rel_path.len() > 4 && self.rel_path[self.rel_path.len() - 4..].eq_ignore_ascii_case(".yml")
+    }
+}
+
 /// The SHA-1 of a file's bytes as they are on disk, and with line endings normalized to LF
 /// and to CRLF, lowercase hex.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

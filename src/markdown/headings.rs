@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 use regex::Regex;
 
-use super::{Positions, Spanned};
+use super::source::Positions;
+use super::{Spanned, tabs};
 use crate::diagnostic::Diagnostic;
 
 /// One heading of a page.
@@ -27,7 +28,8 @@ static ANCHOR_TAG: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Gives every heading an id and returns the headings in order. Tab headings
-/// (`# [Linux](#tab/linux)`) are labels, not sections, and are left alone.
+/// (`# [Linux](#tab/linux)`) are labels, not sections: they keep an anchor they were given
+/// but are not returned.
 pub(super) fn assign_ids(
     events: &mut Vec<Spanned<'_>>,
     positions: &Positions<'_>,
@@ -48,15 +50,23 @@ pub(super) fn assign_ids(
             .iter()
             .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))
             .map_or(events.len(), |p| index + p);
-        if is_tab_heading(&events[index + 1..end]) {
-            index = end + 1;
-            continue;
-        }
         let anchor = take_leading_anchor(events, index + 1, end);
         let end = events[index..]
             .iter()
             .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))
             .map_or(events.len(), |p| index + p);
+        if tabs::is_tab_heading(&events[index + 1..end]) {
+            // A tab label, not a section: out of the outline, but its anchor still works
+            // (tab anchors repeat from group to group by design, so no warning).
+            if let Some(wanted) = anchor.or(explicit_attribute) {
+                let id = unique_id(&wanted, &mut used);
+                if let (Event::Start(Tag::Heading { id: heading_id, .. }), _) = &mut events[index] {
+                    *heading_id = Some(CowStr::from(id));
+                }
+            }
+            index = end + 1;
+            continue;
+        }
         let title = plain_text(&events[index + 1..end]);
         let explicit = anchor.or(explicit_attribute);
         let wanted = explicit.clone().unwrap_or_else(|| slugify(&title));
@@ -106,12 +116,6 @@ fn take_leading_anchor(events: &mut Vec<Spanned<'_>>, start: usize, end: usize) 
         }
     }
     (!name.is_empty()).then_some(name)
-}
-
-fn is_tab_heading(inner: &[Spanned<'_>]) -> bool {
-    inner
-        .iter()
-        .any(|(event, _)| matches!(event, Event::Start(Tag::Link { dest_url, .. }) if dest_url.starts_with("#tab/")))
 }
 
 fn plain_text(inner: &[Spanned<'_>]) -> String {

@@ -19,6 +19,8 @@ const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 pub struct Highlighter {
     syntaxes: SyntaxSet,
     cache: Mutex<HashMap<(String, String), Arc<str>>>,
+    /// Off only to measure what highlighting costs (`POLYDOC_NO_HIGHLIGHT`).
+    enabled: bool,
 }
 
 impl Default for Highlighter {
@@ -29,7 +31,12 @@ impl Default for Highlighter {
 
 impl Highlighter {
     pub fn new() -> Highlighter {
-        Highlighter { syntaxes: two_face::syntax::extra_newlines(), cache: Mutex::new(HashMap::new()) }
+        Highlighter { syntaxes: two_face::syntax::extra_newlines(), cache: Mutex::new(HashMap::new()), enabled: true }
+    }
+
+    /// A highlighter that leaves all code plain, for measuring the cost of highlighting.
+    pub fn plain() -> Highlighter {
+        Highlighter { enabled: false, ..Highlighter::new() }
     }
 
     /// The `<pre>` block for `code` in the language named by a fence's info string. Unknown
@@ -45,18 +52,33 @@ impl Highlighter {
         html
     }
 
+    /// Like `code_block`, with the given 1-based lines marked (a snippet's `highlight`).
+    pub fn code_block_marked(&self, info: &str, code: &str, marked: &[usize]) -> String {
+        let language = info.split([' ', ',', '{']).next().unwrap_or("").trim();
+        let class = language_class(language);
+        let inner = mark_lines(&self.inner_html(language, code), marked);
+        format!("<pre class=\"hl\"><code{class}>{inner}</code></pre>\n")
+    }
+
     fn render(&self, language: &str, code: &str) -> String {
         let class = language_class(language);
         let mut out = String::with_capacity(code.len() * 3);
         let _ = write!(out, "<pre class=\"hl\"><code{class}>");
-        match self.syntax_for(language) {
-            Some(syntax) => out.push_str(&self.classed_html(syntax, code)),
-            None => {
-                let _ = pulldown_cmark_escape::escape_html_body_text(&mut out, code);
-            }
-        }
+        out.push_str(&self.inner_html(language, code));
         out.push_str("</code></pre>\n");
         out
+    }
+
+    /// The highlighted (or escaped) code, without the `<pre>`.
+    fn inner_html(&self, language: &str, code: &str) -> String {
+        match self.syntax_for(language) {
+            Some(syntax) if self.enabled => self.classed_html(syntax, code),
+            _ => {
+                let mut out = String::with_capacity(code.len() + code.len() / 8);
+                let _ = pulldown_cmark_escape::escape_html_body_text(&mut out, code);
+                out
+            }
+        }
     }
 
     fn classed_html(&self, syntax: &SyntaxReference, code: &str) -> String {
@@ -79,6 +101,63 @@ impl Highlighter {
         let token = grammar_token(&lowered);
         self.syntaxes.find_syntax_by_token(token).or_else(|| self.syntaxes.find_syntax_by_name(token))
     }
+}
+
+/// Wraps the given 1-based lines of highlighted HTML in `<mark class="hl-mark">`. Spans
+/// may run across lines, so each marked line closes the spans open at its end and reopens
+/// them inside the next one: every mark holds balanced HTML. The input is syntect's classed
+/// output or escaped text, so `<` only ever starts a `<span …>` or `</span>`.
+fn mark_lines(html: &str, marked: &[usize]) -> String {
+    const MARK: &str = "<mark class=\"hl-mark\">";
+    let mut out = String::with_capacity(html.len() + marked.len() * 40);
+    let mut open: Vec<&str> = Vec::new();
+    let mut line = 1;
+    let mut in_mark = false;
+    let mut rest = html;
+    let reopen = |out: &mut String, open: &[&str]| open.iter().for_each(|tag| out.push_str(tag));
+    let close = |out: &mut String, open: &[&str]| open.iter().for_each(|_| out.push_str("</span>"));
+    if marked.contains(&line) && !html.is_empty() {
+        out.push_str(MARK);
+        in_mark = true;
+    }
+    while let Some(index) = rest.find(['<', '\n']) {
+        out.push_str(&rest[..index]);
+        if rest[index..].starts_with('<') {
+            let end = rest[index..].find('>').map_or(rest.len(), |end| index + end + 1);
+            let tag = &rest[index..end];
+            if tag.starts_with("</") {
+                open.pop();
+            } else {
+                open.push(tag);
+            }
+            out.push_str(tag);
+            rest = &rest[end..];
+            continue;
+        }
+        rest = &rest[index + 1..];
+        if in_mark {
+            close(&mut out, &open);
+            out.push_str("\n</mark>");
+            reopen(&mut out, &open);
+            in_mark = false;
+        } else {
+            out.push('\n');
+        }
+        line += 1;
+        if marked.contains(&line) && !rest.is_empty() {
+            close(&mut out, &open);
+            out.push_str(MARK);
+            reopen(&mut out, &open);
+            in_mark = true;
+        }
+    }
+    out.push_str(rest);
+    if in_mark {
+        close(&mut out, &open);
+        out.push_str("</mark>");
+        reopen(&mut out, &open);
+    }
+    out
 }
 
 /// Maps DocFX and GitHub language names to a token syntect's grammars know.
@@ -182,6 +261,26 @@ mod tests {
         );
         let bare = highlighter.code_block("", "x\n");
         assert_eq!(&*bare, "<pre class=\"hl\"><code>x\n</code></pre>\n");
+    }
+
+    #[test]
+    fn marked_lines_hold_balanced_html() {
+        let html = "<span class=\"a\">x\ny</span>\nz\n";
+        assert_eq!(
+            mark_lines(html, &[2]),
+            "<span class=\"a\">x\n</span><mark class=\"hl-mark\"><span class=\"a\">y</span>\n</mark>z\n"
+        );
+        assert_eq!(mark_lines("a\nb\n", &[1]), "<mark class=\"hl-mark\">a\n</mark>b\n");
+        let highlighter = Highlighter::new();
+        let marked = highlighter.code_block_marked("csharp", "/* a\nb */\nint c;\n", &[2]);
+        assert_eq!(marked.matches("<span").count(), marked.matches("</span>").count(), "{marked}");
+        assert!(marked.contains("<mark class=\"hl-mark\"><span"), "{marked}");
+    }
+
+    #[test]
+    fn plain_highlighter_escapes_only() {
+        let html = Highlighter::plain().code_block("powershell", "Get-Item <x>\n");
+        assert_eq!(&*html, "<pre class=\"hl\"><code class=\"language-powershell\">Get-Item &lt;x&gt;\n</code></pre>\n");
     }
 
     #[test]

@@ -12,7 +12,8 @@ use percent_encoding::percent_decode_str;
 use pulldown_cmark::{CowStr, Event, Tag};
 use regex::{Captures, Regex};
 
-use super::{MarkdownContext, Positions, RenderedPage, Spanned};
+use super::source::Positions;
+use super::{MarkdownContext, RenderedPage, Spanned};
 use crate::content::{Page, Target, page::url_path};
 use crate::diagnostic::Diagnostic;
 use crate::output::relative_url;
@@ -143,8 +144,9 @@ impl Rewriter<'_> {
         let (path_and_query, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f)));
         let (path, query) = path_and_query.split_once('?').map_or((path_and_query, None), |(p, q)| (p, Some(q)));
         let decoded_path = decode(path);
-        let Some(resolution) = self.context.site.resolve(self.context.locale, &self.page.rel_path, &decoded_path)
-        else {
+        // Relative to the file the URL was written in: the page, or an included file.
+        let from = self.positions.file_at(offset).rel_path;
+        let Some(resolution) = self.context.site.resolve(self.context.locale, from, &decoded_path) else {
             let (code, what) = match kind {
                 LinkKind::Image => ("broken-image", "image"),
                 LinkKind::Link => ("broken-link", "link target"),
@@ -164,7 +166,7 @@ impl Rewriter<'_> {
         let target_path = match &resolution.target {
             Target::Page { key } => {
                 if let Some(fragment) = fragment.filter(|f| !f.is_empty() && !f.starts_with("tab/")) {
-                    let (line, column) = self.positions.at(offset);
+                    let (line, column) = self.positions.page_at(offset);
                     rendered.page_links.push(PageLink {
                         key: key.clone(),
                         fragment: decode(fragment).into_owned(),

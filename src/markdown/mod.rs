@@ -1,18 +1,38 @@
-//! Markdown → HTML for one page served in one locale. The body is parsed once with
-//! pulldown-cmark (offsets kept for diagnostics), then small passes rewrite the event list
-//! in order — headings, links, alerts, raw-HTML hygiene, code highlighting — and the result
-//! is serialized. Pure: everything a page needs (the site's lookups, UI strings, the
+//! Markdown → HTML for one page served in one locale, as small passes in this order:
+//! 1. `includes` splices `[!INCLUDE]` files into the text (`source` remembers where every
+//!    byte came from, for diagnostics and relative links);
+//! 2. `directives::prepare` swaps DocFX's line-based `:::` and `[!code]` directives for
+//!    placeholders CommonMark leaves alone;
+//! 3. one pulldown-cmark parse with offsets, then passes over the event list: `headings`
+//!    (ids, outline), `tabs` (tab groups), `quotes` (`[!div]`, `[!VIDEO]`), `directives`
+//!    (placeholders → image, zone, snippet HTML), `links` (every URL resolved and
+//!    rewritten), `alerts`, raw-HTML hygiene, a check for DocFX syntax left over, and
+//!    `highlight` (code blocks);
+//! 4. serialization. Landing pages (`landing`) are YAML and take their own short path.
+//!
+//! Pure: everything a page needs (the site's lookups and include texts, UI strings, the
 //! highlighter) comes in through `MarkdownContext`, and problems come out as diagnostics.
+//! The one read is a code snippet's file, through `Site::asset_text`.
 
 mod alerts;
+mod directives;
 mod headings;
 pub mod highlight;
+mod image;
+mod includes;
+mod landing;
 mod links;
+mod quotes;
+mod snippets;
+mod source;
+mod tabs;
+mod zones;
 
 use std::collections::HashSet;
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser};
+use source::{Positions, Sources};
 
 pub use headings::{Heading, slugify};
 pub use highlight::Highlighter;
@@ -20,7 +40,7 @@ pub use links::{PageLink, page_dir_of};
 
 use crate::config::Config;
 use crate::content::{Locale, Page, Site};
-use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::diagnostic::Diagnostic;
 use crate::i18n::UiStrings;
 
 /// What rendering one page needs besides the page itself.
@@ -33,6 +53,9 @@ pub struct MarkdownContext<'a> {
     pub highlighter: &'a Highlighter,
     /// The locale's UI strings (alert titles).
     pub strings: &'a UiStrings,
+    /// Files read while rendering (code snippets' sources), so a cache of rendered bodies
+    /// knows to render again when one of them changes.
+    pub read_files: &'a std::cell::RefCell<Vec<std::path::PathBuf>>,
 }
 
 /// A page's body as HTML, with what later stages need to know about it.
@@ -55,20 +78,30 @@ type Spanned<'a> = (Event<'a>, Range<usize>);
 
 /// Renders `page`'s body for `context.locale`.
 pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
-    let positions = Positions { index: LineIndex::new(&page.body), body_line: page.body_line, path: &page.source_path };
-    let mut events: Vec<Spanned<'_>> = Parser::new_ext(&page.body, parser_options()).into_offset_iter().collect();
+    if page.is_landing() {
+        return landing::render(page, context);
+    }
     let mut rendered = RenderedPage::default();
+    let mut sources = Sources::new(page);
+    let expanded = includes::expand(page, context.site, &mut sources, &mut rendered.diagnostics);
+    let (prepared, directives) = directives::prepare(expanded);
+    let positions = Positions::new(sources, &prepared);
+    let mut events: Vec<Spanned<'_>> = Parser::new_ext(&prepared.text, parser_options()).into_offset_iter().collect();
 
     let headings = headings::assign_ids(&mut events, &positions, &mut rendered.diagnostics);
     rendered.first_heading = headings.iter().find(|h| h.level == 1).map(|h| h.title.clone());
     rendered.anchors = headings.iter().map(|h| h.id.clone()).collect();
     rendered.outline = headings.into_iter().filter(|h| matches!(h.level, 2 | 3)).collect();
+    tabs::render(&mut events);
+    quotes::render(&mut events, context.strings, &positions, &mut rendered.diagnostics);
+    directives::render(&mut events, &directives, context, &positions, &mut rendered.diagnostics);
     links::rewrite(&mut events, page, context, &positions, &mut rendered);
     alerts::render(&mut events, context.strings);
     links::escape_unknown_tags(&mut events);
+    quotes::report_leftovers(&events, &positions, &mut rendered.diagnostics);
     highlight_code_blocks(&mut events, context.highlighter);
 
-    rendered.html.reserve(page.body.len() * 3 / 2);
+    rendered.html.reserve(prepared.text.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut rendered.html, events.into_iter().map(|(event, _)| event));
     rendered
 }
@@ -80,26 +113,6 @@ fn parser_options() -> Options {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM
-}
-
-/// Maps byte offsets in a page body to positions in its file, for diagnostics.
-struct Positions<'a> {
-    index: LineIndex<'a>,
-    body_line: usize,
-    path: &'a str,
-}
-
-impl Positions<'_> {
-    /// The 1-based (line, column) in the file of a byte offset in the body.
-    fn at(&self, offset: usize) -> (usize, usize) {
-        let (line, column) = self.index.position(offset);
-        (line + self.body_line - 1, column)
-    }
-
-    fn diagnostic(&self, diagnostic: Diagnostic, offset: usize) -> Diagnostic {
-        let (line, column) = self.at(offset);
-        diagnostic.at(line, column)
-    }
 }
 
 /// Replaces each fenced or indented code block with highlighted HTML.

@@ -33,6 +33,9 @@ pub struct PageContext<'a> {
     pub nav: Option<NavView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
+    /// The template that renders this page.
+    #[serde(skip)]
+    pub template: &'static str,
 }
 
 #[derive(Serialize)]

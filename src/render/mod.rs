@@ -158,14 +158,7 @@ impl RenderContext<'_> {
 
     /// Renders a page context with the template its kind calls for.
     pub fn render_page(&self, context: &PageContext<'_>) -> Result<String> {
-        let template = if context.redirect_url.is_some() {
-            "redirect.html"
-        } else if matches!(context.page.kind, "section" | "home") {
-            "section.html"
-        } else {
-            "page.html"
-        };
-        self.theme.render(template, context)
+        self.theme.render(context.template, context)
     }
 
     /// Everything the templates of one output page see.
@@ -224,6 +217,15 @@ impl RenderContext<'_> {
             languages: self.languages(output, &dir),
             nav: Some(self.nav_view(output, &dir, strings)),
             redirect_url: front_matter.and_then(|f| f.text("redirect_url")),
+            template: if front_matter.and_then(|f| f.text("redirect_url")).is_some() {
+                "redirect.html"
+            } else if page.is_some_and(Page::is_landing) {
+                "landing.html"
+            } else if is_section {
+                "section.html"
+            } else {
+                "page.html"
+            },
         }
     }
 
@@ -462,8 +464,9 @@ impl RenderContext<'_> {
             languages,
             nav: None,
             redirect_url: None,
+            template: "404.html",
         };
-        self.theme.render("404.html", &context)
+        self.theme.render(context.template, &context)
     }
 
     /// `sitemap.xml`: every page with its own content, with `xhtml:link` alternates for

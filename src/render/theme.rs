@@ -17,6 +17,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("footer.html", include_str!("../../theme/templates/footer.html")),
     ("page.html", include_str!("../../theme/templates/page.html")),
     ("section.html", include_str!("../../theme/templates/section.html")),
+    ("landing.html", include_str!("../../theme/templates/landing.html")),
     ("chooser.html", include_str!("../../theme/templates/chooser.html")),
     ("404.html", include_str!("../../theme/templates/404.html")),
     ("redirect.html", include_str!("../../theme/templates/redirect.html")),

@@ -205,7 +205,6 @@ fn find_entry<'a>(nodes: &'a serde_json::Value, title: &str) -> Option<&'a serde
 }
 
 #[test]
-#[ignore = "bug: DocFX `> [!div class=\"nextstepaction\"]` / `[!div class=\"checklist\"]` blocks are printed as literal text (SPEC §3: they become a <div> of that class)"]
 fn docfx_div_blocks_become_divs() {
     let (site, _) = built_corpus();
     let html = site.output("en-us/quick-start/set-up-environment/index.html");
@@ -216,7 +215,6 @@ fn docfx_div_blocks_become_divs() {
 }
 
 #[test]
-#[ignore = "bug: DocFX tabs (`# [Title](#tab/id)` … `---`) are rendered as <h1> headings holding a dead `#tab/…` link, not as tabs (SPEC §3)"]
 fn docfx_tab_headings_are_tab_labels_not_headings() {
     let (site, _) = built_corpus();
     let tab_heading = Regex::new(r##"<h[1-6][^>]*>\s*(<a name="[^"]*"></a>)?\s*<a href="#tab/"##).unwrap();
@@ -226,4 +224,111 @@ fn docfx_tab_headings_are_tab_labels_not_headings() {
         let body = element(&site.output(page), "article").to_string();
         assert!(!tab_heading.is_match(&body), "{page}: a tab label is rendered as a heading");
     }
+}
+
+/// What a reader sees of a page: its text outside `<script>`, `<style>`, code and comments,
+/// tags removed and entities decoded. DocFX syntax inside code is content, not syntax.
+fn visible_text(html: &str) -> String {
+    let hidden =
+        Regex::new(r"(?s)<script\b.*?</script>|<style\b.*?</style>|<pre\b.*?</pre>|<code\b.*?</code>|<!--.*?-->")
+            .unwrap();
+    let tags = Regex::new(r"<[^>]*>").unwrap();
+    decode_entities(&tags.replace_all(&hidden.replace_all(html, " "), " "))
+}
+
+/// Per source page, how many alerts, tab groups, tab panels and images it has, counted
+/// outside fenced code the way DocFX reads them.
+fn docfx_constructs(markdown: &str) -> (usize, usize, usize, usize) {
+    let alert = Regex::new(r"(?i)^\s*(?:>\s*)+\[!(note|tip|important|warning|caution)\]\s*$").unwrap();
+    let tab = Regex::new(r#"^#{1,6}\s*(?:<a name="[^"]*"></a>)?\s*\[[^\]]*\]\(#tab/[^)]*\)\s*$"#).unwrap();
+    let image = Regex::new(r"!\[[^\]]*\]\([^)]*\)|<img\b|:::image\b").unwrap();
+    let (mut alerts, mut groups, mut panels, mut images) = (0, 0, 0, 0);
+    let (mut in_code, mut in_group) = (false, false);
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        alerts += usize::from(alert.is_match(line));
+        if tab.is_match(line) {
+            panels += 1;
+            groups += usize::from(!in_group);
+            in_group = true;
+        } else if line.trim_end() == "---" {
+            in_group = false;
+        }
+        images += image.find_iter(line).count();
+    }
+    (alerts, groups, panels, images)
+}
+
+/// Issue #3: in the output of both locales no page shows DocFX syntax as text, every
+/// alert, tab group and image of the source is rendered, and PowerShell, Dockerfile and
+/// bash blocks are highlighted.
+#[test]
+fn no_docfx_syntax_reaches_readers_and_every_construct_is_rendered() {
+    let (site, run) = built_corpus();
+    run.assert_stderr_lacks("unknown-directive");
+    let front_matter = Regex::new(r"\bms\.(date|topic|author|prod|technology|service|assetid)\s*:").unwrap();
+    let mut pages = 0;
+    for (file, html) in html_files(&site.public()) {
+        let text = visible_text(&html);
+        for syntax in ["[!", ":::", "#tab/"] {
+            assert!(!text.contains(syntax), "{file} shows `{syntax}` as text:\n{}", context_of(&text, syntax));
+        }
+        assert!(!front_matter.is_match(&text), "{file} shows front matter");
+        assert!(!html.contains("href=\"#tab/"), "{file} has a dead #tab/ link");
+        pages += 1;
+    }
+    assert!(pages > 110, "only {pages} pages checked");
+
+    let (mut alerts, mut groups, mut images) = (0, 0, 0);
+    for locale in ["en-us", "zh-cn"] {
+        let own: BTreeSet<String> = source_pages(&site, locale).into_iter().map(|p| p.to_lowercase()).collect();
+        for page in source_pages(&site, "en-us") {
+            // A fallback page shows the English source.
+            let source_locale = if own.contains(&page.to_lowercase()) { locale } else { "en-us" };
+            let source_page = source_pages(&site, source_locale).into_iter().find(|p| p.eq_ignore_ascii_case(&page));
+            let markdown = site.read(&format!("content/{source_locale}/{}", source_page.unwrap()));
+            let (want_alerts, want_groups, want_panels, want_images) = docfx_constructs(&markdown);
+            let output = output_of(locale, &page);
+            let html = site.output(&output);
+            // `<main>`, not `<article>`: some pages hold raw `<article>` elements of their own.
+            let body = element(&html, "main");
+            assert_eq!(body.matches("<div class=\"alert alert-").count(), want_alerts, "{output}: alerts");
+            assert_eq!(body.matches("<div class=\"pd-tabs\">").count(), want_groups, "{output}: tab groups");
+            assert_eq!(body.matches("role=\"tabpanel\"").count(), want_panels, "{output}: tab panels");
+            assert_eq!(body.matches("<img ").count(), want_images, "{output}: images");
+            (alerts, groups, images) = (alerts + want_alerts, groups + want_groups, images + want_images);
+        }
+    }
+    // Both locales together, fallback included; pinned so the counting cannot go vacuous.
+    assert_eq!((alerts, groups, images), (198, 12, 98), "alerts, tab groups, images");
+
+    let block = Regex::new(r#"(?s)<code class="language-(powershell|dockerfile|bash)">(.*?)</code>"#).unwrap();
+    let mut highlighted = std::collections::BTreeMap::new();
+    for (file, html) in html_files(&site.public()) {
+        for captures in block.captures_iter(&html) {
+            let language = captures[1].to_string();
+            assert!(
+                captures[2].starts_with("<span class=\"hl-source"),
+                "{file}: a {language} block is not highlighted"
+            );
+            *highlighted.entry(language).or_insert(0) += 1;
+        }
+    }
+    for language in ["powershell", "dockerfile", "bash"] {
+        assert!(highlighted.get(language).is_some_and(|n| *n > 10), "{highlighted:?}");
+    }
+}
+
+/// Up to 80 characters either side of the first `needle` in `text`.
+fn context_of(text: &str, needle: &str) -> String {
+    let at = text.find(needle).unwrap_or(0);
+    let before: String = text[..at].chars().rev().take(80).collect::<Vec<_>>().into_iter().rev().collect();
+    let after: String = text[at..].chars().take(80).collect();
+    format!("{before}{after}")
 }

@@ -5,6 +5,7 @@
 mod browser;
 mod build;
 mod corpus;
+mod docfx;
 mod fixtures;
 mod html_validity;
 mod serve;

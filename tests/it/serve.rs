@@ -384,3 +384,18 @@ fn a_browser_reloads_by_itself_when_the_page_is_edited() {
     );
     eprintln!("the browser showed the edit after {took:?}");
 }
+
+#[test]
+fn editing_an_include_or_a_snippet_source_rebuilds_the_pages_that_use_it() {
+    let site = TestSite::fixture("docfx/snippets");
+    let server = Server::start(site.root());
+    site.edit("content/en-us/samples/setup.ps1", "PSGallery", "EditedGallery");
+    server.wait_for_body("/en-us/", |body| body.contains("EditedGallery"), Duration::from_secs(5));
+    drop(server);
+
+    let site = TestSite::fixture("docfx/includes");
+    let server = Server::start(site.root());
+    let include = std::fs::read_to_string(site.path("content/en-us/includes/note.md")).expect("an include");
+    site.write("content/en-us/includes/note.md", format!("{include}\nAn edited include line.\n"));
+    server.wait_for_body("/en-us/", |body| body.contains("An edited include line."), Duration::from_secs(5));
+}

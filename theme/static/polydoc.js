@@ -1,5 +1,6 @@
 /* polydoc built-in theme script: theme toggle, mobile menu, language menu, lazy sidebar
-   groups from the locale's TOC JSON, outline highlighting. No dependencies, no network
+   groups from the locale's TOC JSON, outline highlighting, DocFX tabs, zone pivots and
+   the image lightbox. No dependencies, no network
    requests except that one same-site JSON file. Everything degrades to plain links. */
 (function () {
   "use strict";
@@ -183,5 +184,156 @@
       mark();
     }, { rootMargin: "0px 0px -65% 0px" });
     heads.forEach(function (h2) { io.observe(h2); });
+  }
+
+  /* ---- DocFX tabs: one panel per group; a choice applies to every group with that tab,
+     is remembered (localStorage, most recent first) and can come from ?tabs=a,b. ---- */
+  var tabGroups = doc.querySelectorAll(".pd-tabs");
+  if (tabGroups.length) {
+    var chosen = [];
+    try { chosen = JSON.parse(localStorage.getItem("polydoc-tabs") || "[]"); } catch (e) { chosen = []; }
+    if (!Array.isArray(chosen)) chosen = [];
+    var query = window.URLSearchParams ? new URLSearchParams(location.search).get("tabs") : null;
+    if (query) chosen = query.split(",").concat(chosen);
+    var tabsOf = function (group) {
+      var list = group.querySelector(".pd-tablist");
+      return list ? Array.prototype.slice.call(list.querySelectorAll("[role=tab]")) : [];
+    };
+    var show = function (group, tab) {
+      tabsOf(group).forEach(function (t) {
+        var on = t === tab;
+        t.setAttribute("aria-selected", String(on));
+        t.tabIndex = on ? 0 : -1;
+        var panel = doc.getElementById(t.getAttribute("aria-controls"));
+        if (panel) panel.hidden = !on;
+      });
+    };
+    // Groups without dependent tabs first: their choices decide which dependent tabs
+    // (`#tab/id/condition`) other groups offer.
+    var apply = function () {
+      var selected = [];
+      var ordered = Array.prototype.slice.call(tabGroups).sort(function (a, b) {
+        return (a.querySelector("[data-condition]") ? 1 : 0) - (b.querySelector("[data-condition]") ? 1 : 0);
+      });
+      ordered.forEach(function (group) {
+        var tabs = tabsOf(group).filter(function (t) {
+          var condition = t.getAttribute("data-condition");
+          t.hidden = !!condition && selected.indexOf(condition) < 0;
+          return !t.hidden;
+        });
+        if (!tabs.length) return;
+        var pick = tabs[0], rank = Infinity;
+        tabs.forEach(function (t) {
+          var at = chosen.indexOf(t.getAttribute("data-tab"));
+          if (at >= 0 && at < rank) { rank = at; pick = t; }
+        });
+        show(group, pick);
+        selected.push(pick.getAttribute("data-tab"));
+      });
+    };
+    var choose = function (tab) {
+      var id = tab.getAttribute("data-tab");
+      chosen = [id].concat(chosen.filter(function (c) { return c !== id; })).slice(0, 20);
+      store("polydoc-tabs", JSON.stringify(chosen));
+      // Other groups may change height: keep the clicked tab where the reader sees it.
+      var before = tab.getBoundingClientRect().top;
+      apply();
+      window.scrollBy(0, tab.getBoundingClientRect().top - before);
+    };
+    tabGroups.forEach(function (group) {
+      var list = group.querySelector(".pd-tablist");
+      if (!list) return;
+      list.hidden = false;
+      group.classList.add("pd-tabs-ready");
+      list.addEventListener("click", function (ev) {
+        var tab = ev.target.closest("[role=tab]");
+        if (tab && list.contains(tab)) choose(tab);
+      });
+      list.addEventListener("keydown", function (ev) {
+        var tabs = tabsOf(group).filter(function (t) { return !t.hidden; });
+        var at = tabs.indexOf(doc.activeElement);
+        if (at < 0) return;
+        var next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[ev.key];
+        if (next === undefined) return;
+        ev.preventDefault();
+        var tab = tabs[(next + tabs.length) % tabs.length];
+        tab.focus();
+        choose(tab);
+      });
+    });
+    apply();
+    // A link to an anchor inside a hidden panel selects that panel's tab.
+    var reveal = function () {
+      var id = decodeURIComponent(location.hash.slice(1));
+      var target = id && doc.getElementById(id);
+      var panel = target && target.closest && target.closest(".pd-tabpanel");
+      if (!panel || !panel.hidden) return;
+      var tab = doc.getElementById(panel.getAttribute("aria-labelledby"));
+      if (tab) { choose(tab); target.scrollIntoView(); }
+    };
+    window.addEventListener("hashchange", reveal);
+    reveal();
+  }
+
+  /* ---- Zone pivots: show the zones of one pivot (?pivots=x, else the last choice, else the first) ---- */
+  var pivotBar = doc.querySelector(".pd-pivots");
+  if (pivotBar) {
+    var pivotButtons = Array.prototype.slice.call(pivotBar.querySelectorAll("[data-pivot]"));
+    var names = pivotButtons.map(function (b) { return b.getAttribute("data-pivot"); });
+    var zones = doc.querySelectorAll(".zone.has-pivot");
+    var showPivot = function (name) {
+      pivotButtons.forEach(function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-pivot") === name)); });
+      for (var z = 0; z < zones.length; z++) {
+        var target = zones[z].getAttribute("data-target");
+        if (target && target !== "docs") continue;
+        zones[z].hidden = zones[z].getAttribute("data-pivot").split(" ").indexOf(name) < 0;
+      }
+    };
+    var wanted = window.URLSearchParams ? new URLSearchParams(location.search).get("pivots") : null;
+    var remembered = null;
+    try { remembered = localStorage.getItem("polydoc-pivot"); } catch (e) { /* ignore */ }
+    var first = [wanted, remembered].filter(function (n) { return n && names.indexOf(n) >= 0; })[0] || names[0];
+    pivotBar.addEventListener("click", function (ev) {
+      var button = ev.target.closest("[data-pivot]");
+      if (!button) return;
+      var name = button.getAttribute("data-pivot");
+      showPivot(name);
+      store("polydoc-pivot", name);
+      if (window.URL && history.replaceState) {
+        var url = new URL(location.href);
+        url.searchParams.set("pivots", name);
+        history.replaceState(null, "", url);
+      }
+    });
+    pivotBar.hidden = false;
+    root.classList.add("pd-zones-ready");
+    showPivot(first);
+  }
+
+  /* ---- Image lightbox: the full image in a modal dialog; without script the link opens it ---- */
+  if (window.HTMLDialogElement) {
+    doc.addEventListener("click", function (ev) {
+      var a = ev.target.closest && ev.target.closest("a.pd-lightbox");
+      if (!a || ev.button || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;
+      ev.preventDefault();
+      var dialog = doc.createElement("dialog");
+      dialog.className = "pd-lightbox-dialog";
+      var close = doc.createElement("button");
+      close.type = "button";
+      close.className = "pd-lightbox-close";
+      close.textContent = "\u00d7";
+      close.setAttribute("aria-label", a.getAttribute("data-close-label") || "Close");
+      var img = doc.createElement("img");
+      img.src = a.href;
+      var thumb = a.querySelector("img");
+      img.alt = thumb ? thumb.alt : "";
+      dialog.appendChild(close);
+      dialog.appendChild(img);
+      doc.body.appendChild(dialog);
+      dialog.addEventListener("close", function () { dialog.remove(); a.focus(); });
+      dialog.addEventListener("click", function () { dialog.close(); });
+      dialog.showModal();
+      close.focus();
+    });
   }
 })();
