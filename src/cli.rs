@@ -30,6 +30,9 @@ pub enum Command {
         /// Build only this locale (repeatable); all configured locales by default.
         #[arg(long = "locale", value_name = "L")]
         locales: Vec<String>,
+        /// Print the wall time of each build phase.
+        #[arg(long)]
+        timings: bool,
     },
     /// Preview the site: build it into memory, serve every locale, rebuild on every change
     /// and reload the browser.

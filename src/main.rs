@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Build { root, out, base_url, strict, locales } => {
+        Command::Build { root, out, base_url, strict, locales, timings } => {
             let mut config = Config::load(&root)?;
             if let Some(base_url) = base_url {
                 config.base_url = if base_url.ends_with('/') { base_url } else { format!("{base_url}/") };
@@ -42,6 +42,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()), locales, progress: true })?;
             print_diagnostics(&config, &summary);
             print_summary(&summary, &out_dir);
+            if timings {
+                print_timings(&summary);
+            }
             let failed = summary.errors() > 0 || (strict && summary.warnings() > 0);
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
@@ -79,6 +82,15 @@ fn print_diagnostics(config: &Config, summary: &BuildSummary) {
         stderr.push_str(&diagnostic.render(&config.root));
     }
     eprint!("{stderr}");
+}
+
+fn print_timings(summary: &BuildSummary) {
+    let total = summary.elapsed.as_secs_f64().max(f64::EPSILON);
+    eprintln!("phase           time    share");
+    for (phase, duration) in &summary.timings {
+        let seconds = duration.as_secs_f64();
+        eprintln!("{phase:<12} {seconds:>7.3} s {:>6.1} %", seconds / total * 100.0);
+    }
 }
 
 fn print_summary(summary: &BuildSummary, out_dir: &std::path::Path) {
