@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::content::{Locale, Site, relative_to};
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Diagnostic, Mode};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
-use crate::markdown::{self, Highlighter, MarkdownContext, PageLink, RenderedPage, page_dir_of};
+use crate::markdown::{self, ExternalLink, Highlighter, MarkdownContext, PageLink, RenderedPage, page_dir_of};
 use crate::output::Staging;
 use crate::render::nav::LocaleNav;
 use crate::render::theme::{Theme, render_diagram};
@@ -47,6 +47,8 @@ pub struct BuildSummary {
     pub diagnostics: Vec<Diagnostic>,
     /// Per locale: (pages with their own content, fallback pages).
     pub pages: BTreeMap<Locale, (usize, usize)>,
+    /// Every `http(s)` link of the pages and TOCs, for `check --external`.
+    pub external_links: Vec<ExternalLink>,
     /// Whether the output folder was replaced.
     pub written: bool,
     pub elapsed: Duration,
@@ -85,9 +87,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
         &planned,
         &progress(options, "markdown", planned.len()),
     );
+    let mut external_links = crate::check::toc_external_links(config, &site);
     for (output, body) in planned.iter().zip(&rendered) {
         if let (Source::Own(_), Some(body)) = (output.source, body) {
             diagnostics.extend(body.diagnostics.iter().cloned());
+            external_links.extend(body.external_links.iter().cloned());
         }
     }
 
@@ -105,9 +109,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
         .collect();
     diagnostics.extend(anchor_diagnostics(&planned, &rendered, &toc_links));
 
+    diagnostic::apply_mode(&mut diagnostics, Mode::Build);
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    let mut summary = BuildSummary { pages: page_counts(&planned), ..BuildSummary::default() };
+    let mut summary = BuildSummary { pages: page_counts(&planned), external_links, ..BuildSummary::default() };
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     summary.diagnostics = diagnostics;
     if let (Some(out_dir), false) = (&options.out_dir, has_errors) {
@@ -279,11 +284,15 @@ fn anchor_diagnostics(
                     format!("`#{}` matches the anchor `#{actual}` in {target_path} only ignoring case", link.fragment),
                 )
                 .with_help(format!("write `#{actual}`")),
-                None => Diagnostic::warning(
-                    "broken-anchor",
-                    path,
-                    format!("`#{}` is not an anchor in {target_path}", link.fragment),
-                ),
+                None => {
+                    let mut diagnostic = Diagnostic::warning(
+                        "broken-anchor",
+                        path,
+                        format!("`#{}` is not an anchor in {target_path}", link.fragment),
+                    );
+                    diagnostic.help = anchors.and_then(|a| crate::check::suggest::anchor_help(&link.fragment, a));
+                    diagnostic
+                }
             }
             .at(link.line, link.column),
         )

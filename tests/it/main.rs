@@ -3,6 +3,7 @@
 //! `tests/fixtures/`, and of the real-world corpus in `../shared/corpus/`.
 
 mod build;
+mod check;
 mod corpus;
 mod fixtures;
 mod html_validity;
