@@ -1,7 +1,8 @@
 //! `check --external`: every distinct `http(s)` URL of the site fetched once (fragment
 //! dropped), by a few worker threads with at most `per_host` requests in flight per host,
 //! a timeout per request and retries with backoff for answers that may be passing (timeouts,
-//! 429, 5xx). Good answers are remembered in `.polydoc-cache/external-links.json` for
+//! 429, 5xx). A host that cannot be reached at all (unknown name, connection refused) is
+//! not asked again for its other URLs. Good answers are remembered in `.polydoc-cache/external-links.json` for
 //! `cache_ttl`, so a second run only asks about what is new, expired or was failing.
 //! The only network I/O of polydoc; behind the `external-links` feature.
 
@@ -112,6 +113,8 @@ enum Verdict {
     /// No definite answer: the network failed, the server erred or refused polydoc (401,
     /// 403, 429, 5xx). Worth a look, not proof of a broken link.
     Unchecked(String),
+    /// Like `Unchecked`, for the whole host: its name is unknown or it refuses connections.
+    HostDown(String),
 }
 
 fn diagnostic(link: &ExternalLink, verdict: &Verdict, settings: &Settings) -> Diagnostic {
@@ -119,7 +122,7 @@ fn diagnostic(link: &ExternalLink, verdict: &Verdict, settings: &Settings) -> Di
         Verdict::Fine(_) => unreachable!("fine links are not reported"),
         Verdict::Broken(reason) => Diagnostic::warning("broken-link", &link.path, format!("`{}` {reason}", link.url))
             .with_help("fix or remove the link; the page may have moved"),
-        Verdict::Unchecked(reason) => {
+        Verdict::Unchecked(reason) | Verdict::HostDown(reason) => {
             let tries = match settings.retries {
                 0 => "once".to_string(),
                 retries => format!("{} times", retries + 1),
@@ -183,6 +186,16 @@ struct ScheduleState {
     done: Vec<(String, Verdict)>,
 }
 
+impl ScheduleState {
+    /// Gives the URLs of `host` not started yet the verdict of one that found the host
+    /// down: without network, 300 links to one host would otherwise each wait for retries.
+    fn skip_host(&mut self, host: &str, verdict: &Verdict) {
+        for url in self.pending.remove(host).unwrap_or_default() {
+            self.done.push((url, verdict.clone()));
+        }
+    }
+}
+
 impl Schedule {
     /// The next URL whose host has room, waiting while every pending host is busy; `None`
     /// when nothing is left to start.
@@ -215,6 +228,9 @@ impl Schedule {
         if let Some(active) = state.active.get_mut(&host) {
             *active -= 1;
         }
+        if matches!(verdict, Verdict::HostDown(_)) {
+            state.skip_host(&host, &verdict);
+        }
         state.done.push((url, verdict));
         self.changed.notify_all();
     }
@@ -231,7 +247,7 @@ fn fetch(agent: &ureq::Agent, url: &str, settings: &Settings) -> Verdict {
             answer => Ok(answer),
         });
         let (verdict, retry_after) = judge(answer);
-        let passing = matches!(verdict, Verdict::Unchecked(_));
+        let passing = matches!(verdict, Verdict::Unchecked(_) | Verdict::HostDown(_));
         if !passing || attempt >= settings.retries {
             return verdict;
         }
@@ -247,8 +263,24 @@ struct Answer {
     retry_after: Option<u64>,
 }
 
-/// A request that failed before any status: (can it pass on a retry, why).
-type Failure = (bool, String);
+/// A request that failed before any status.
+struct Failure {
+    /// Whether it may pass on a retry.
+    passing: bool,
+    /// Whether the host cannot be reached at all, whatever the URL.
+    host_down: bool,
+    reason: String,
+}
+
+impl Failure {
+    fn new(passing: bool, reason: impl Into<String>) -> Failure {
+        Failure { passing, host_down: false, reason: reason.into() }
+    }
+
+    fn host_down(reason: impl Into<String>) -> Failure {
+        Failure { passing: true, host_down: true, reason: reason.into() }
+    }
+}
 
 fn request(agent: &ureq::Agent, method: &str, url: &str) -> Result<Answer, Failure> {
     let result = match method {
@@ -268,17 +300,24 @@ fn request(agent: &ureq::Agent, method: &str, url: &str) -> Result<Answer, Failu
     }
 }
 
-/// Whether a transport error may pass on a retry, and a short reason.
+/// What a transport error says about the URL and its host.
 fn describe(error: &ureq::Error) -> Failure {
     use ureq::Error;
     match error {
-        Error::BadUri(_) | Error::Http(_) => (false, "is not a valid URL".to_string()),
-        Error::Timeout(_) => (true, "timed out".to_string()),
-        Error::HostNotFound => (true, "names a host that was not found".to_string()),
-        Error::ConnectionFailed => (true, "refused the connection".to_string()),
-        Error::Io(io) => (true, io.to_string()),
-        Error::TooManyRedirects => (false, "redirects too many times".to_string()),
-        other => (true, other.to_string()),
+        Error::BadUri(_) | Error::Http(_) => Failure::new(false, "is not a valid URL"),
+        Error::Timeout(_) => Failure::new(true, "timed out"),
+        Error::HostNotFound => Failure::host_down("names a host that was not found"),
+        Error::ConnectionFailed => Failure::host_down("refused the connection"),
+        // A failed name lookup reaches us as an I/O error of no particular kind; std's
+        // message for it is stable ("failed to lookup address information: …").
+        Error::Io(io)
+            if io.kind() == std::io::ErrorKind::ConnectionRefused || io.to_string().contains("lookup address") =>
+        {
+            Failure::host_down(io.to_string())
+        }
+        Error::Io(io) => Failure::new(true, io.to_string()),
+        Error::TooManyRedirects => Failure::new(false, "redirects too many times"),
+        other => Failure::new(true, other.to_string()),
     }
 }
 
@@ -297,8 +336,9 @@ fn judge(answer: Result<Answer, Failure>) -> (Verdict, Option<Duration>) {
             let wait = retry_after.map(|seconds| Duration::from_secs(seconds.min(LONGEST_RETRY_AFTER)));
             (verdict, wait)
         }
-        Err((false, reason)) => (Verdict::Broken(reason), None),
-        Err((true, reason)) => (Verdict::Unchecked(reason), None),
+        Err(Failure { host_down: true, reason, .. }) => (Verdict::HostDown(reason), None),
+        Err(Failure { passing: false, reason, .. }) => (Verdict::Broken(reason), None),
+        Err(Failure { reason, .. }) => (Verdict::Unchecked(reason), None),
     }
 }
 

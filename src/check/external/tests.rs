@@ -154,6 +154,21 @@ fn a_closed_port_and_a_bad_url_are_reported() {
 }
 
 #[test]
+fn a_host_that_cannot_be_reached_is_tried_once_for_all_its_urls() {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let links: Vec<ExternalLink> = (0..20).map(|i| link(&format!("{base}/page/{i}"), i + 1)).collect();
+    let settings = Settings { retries: 2, retry_delay: Duration::from_millis(200), workers: 1, ..settings() };
+    let started = Instant::now();
+    let outcome = check(&links, &settings);
+    // One URL with its two retries (200 + 400 ms), not twenty.
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(outcome.diagnostics.len(), 20);
+    assert!(outcome.diagnostics.iter().all(|d| d.code == "external-link"), "{:?}", outcome.diagnostics);
+}
+
+#[test]
 fn at_most_per_host_requests_are_in_flight_to_one_host() {
     let (base, seen) = serve();
     let links: Vec<ExternalLink> = (0..8).map(|i| link(&format!("{base}/busy/{i}"), i + 1)).collect();
