@@ -218,6 +218,9 @@ pub fn join(folder: &str, path: &str) -> Option<String> {
 }
 
 fn has_extension(path: &str, extension: &str) -> bool {
+    // Bytes, not a `str` slice: the cut may fall inside a multi-byte character (found by
+    // fuzzing: a link ending in `png\u{fffd}\u{fffd}`).
+    let (path, extension) = (path.as_bytes(), extension.as_bytes());
     path.len() > extension.len() && path[path.len() - extension.len()..].eq_ignore_ascii_case(extension)
 }
 
@@ -480,6 +483,14 @@ mod tests {
         assert_eq!(join("about/", "..").as_deref(), Some(""));
         assert_eq!(join("about/", "../../etc/passwd"), None);
         assert_eq!(join("a/", "b\\c.md").as_deref(), Some("a/b/c.md"));
+    }
+
+    #[test]
+    fn extensions_of_paths_ending_in_multi_byte_characters() {
+        assert!(has_extension("a/B.MD", ".md"));
+        assert!(!has_extension("guide/media/diagram.png\u{fffd}\u{fffd}", ".md"));
+        assert!(!has_extension("容器", ".md"));
+        assert!(!has_extension(".md", ".md"));
     }
 
     #[test]

@@ -457,6 +457,18 @@ fn nul_bytes_are_harmless() {
 }
 
 #[test]
+fn links_ending_inside_a_multi_byte_character_are_broken_links() {
+    // Found by fuzzing: an extension test cut a path inside the U+FFFD that invalid bytes
+    // become, and panicked.
+    let page = b"# X\n\n![](media/diagram.png\xff\xff\xff) [x](index\xff) [y](guide/\xe5\xae\xb9\xe5\x99\xa8)\n";
+    let site = site_with_page("multi-byte.md", page.as_slice());
+    let (run, diagnostics) = check_json(&site, &[]);
+    run.assert_code(1);
+    assert_eq!(located(&diagnostics, "broken-image").len(), 1, "{run}");
+    assert_eq!(located(&diagnostics, "broken-link").len(), 2, "{run}");
+}
+
+#[test]
 fn a_five_megabyte_one_line_page_is_fine() {
     let line = "word [link](index.md) [gone](nowhere.md) **bold** <span>x</span> ".repeat(5 * 1024 * 1024 / 66);
     let site = site_with_page("big.md", format!("# Big\n{line}\n"));
