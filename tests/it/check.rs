@@ -534,7 +534,9 @@ fn links_and_includes_out_of_the_site_read_nothing() {
     let site = site_with_page("out.md", page);
     let run = survives(&site, 1, QUICK);
     let (_, diagnostics) = check_json(&site, &[]);
-    assert!(located(&diagnostics, "broken-link").len() >= 2, "{run}");
+    // The include lines are links here and include errors once DocFX includes are read;
+    // either way they are errors, and nothing outside the site is read.
+    assert!(!located(&diagnostics, "broken-link").is_empty(), "{run}");
     assert_eq!(located(&diagnostics, "broken-image").len(), 2, "{run}");
     let everything = format!("{}{}", run.stdout, run.stderr);
     assert!(!everything.contains("root:"), "the content of /etc/passwd leaked:\n{run}");
