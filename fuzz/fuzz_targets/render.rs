@@ -97,7 +97,8 @@ fuzz_target!(|bytes: &[u8]| {
     let fixed = &*FIXED;
     let english = Locale::parse("en-us").expect("a locale");
     let chinese = Locale::parse("zh-cn").expect("a locale");
-    let mut english_pages: Vec<Page> = NEIGHBOURS.iter().map(|(rel, text)| page(&english, rel, text.as_bytes())).collect();
+    let mut english_pages: Vec<Page> =
+        NEIGHBOURS.iter().map(|(rel, text)| page(&english, rel, text.as_bytes())).collect();
     english_pages.push(page(&english, "guide/page.md", bytes));
     let site = Site {
         locales: vec![
@@ -124,8 +125,13 @@ fuzz_target!(|bytes: &[u8]| {
     // The same bytes as a TOC.md (headings) and a TOC.yml.
     let text = String::from_utf8_lossy(bytes).into_owned();
     for name in ["TOC.md", "toc.yml"] {
-        let file = TocFile { rel_path: format!("guide/{name}"), source_path: format!("content/en-us/guide/{name}"), text: text.clone() };
-        let files = BTreeMap::from([(name.to_lowercase(), file.clone()), (format!("guide/{}", name.to_lowercase()), file)]);
+        let file = TocFile {
+            rel_path: format!("guide/{name}"),
+            source_path: format!("content/en-us/guide/{name}"),
+            text: text.clone(),
+        };
+        let files =
+            BTreeMap::from([(name.to_lowercase(), file.clone()), (format!("guide/{}", name.to_lowercase()), file)]);
         let mut diagnostics = Vec::new();
         let _ = load_root(&files, &mut diagnostics);
     }
