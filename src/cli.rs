@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "polydoc", version, about = "A fast static site generator for multilingual DocFX-style documentation")]
@@ -51,9 +51,29 @@ pub enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Report every problem of the site (links, anchors, TOC entries, front matter, …)
+    /// without writing anything. Exit 1 when there are errors.
+    Check {
+        /// The site's folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// `text`: rustc-like, to stderr; `json`: an array of problems, to stdout.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+        /// Also fetch every http(s) link (answers are cached for a day in ROOT/.polydoc-cache/).
+        #[arg(long)]
+        external: bool,
+    },
     /// Write a small starter site into DIR.
     Init {
         /// The folder to create (must be empty or missing).
         dir: PathBuf,
     },
+}
+
+/// How `check` prints its problems.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }

@@ -5,6 +5,7 @@
 //! (templates, navigation) → `output` (the staged write). `pipeline` runs them in order for
 //! `build` and `check`. See ARCHITECTURE.md for the map.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod content;

@@ -6,9 +6,11 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use polydoc::cli::{Cli, Command};
+use polydoc::check::{CheckOptions, CheckReport};
+use polydoc::cli::{CheckFormat, Cli, Command};
 use polydoc::config::Config;
 use polydoc::content::Locale;
+use polydoc::diagnostic;
 use polydoc::pipeline::{self, BuildOptions, BuildSummary};
 
 fn main() -> ExitCode {
@@ -53,6 +55,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             polydoc::serve::serve(&polydoc::serve::ServeOptions { root, bind, port, open })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check { root, format, external } => {
+            let config = Config::load(&root)?;
+            let options = CheckOptions { external, progress: format == CheckFormat::Text };
+            let report = polydoc::check::check(&config, &options)?;
+            match format {
+                CheckFormat::Text => write_out(std::io::stderr(), &diagnostic::render_all(&report.diagnostics, &root)),
+                CheckFormat::Json => write_out(std::io::stdout(), &diagnostic::to_json(&report.diagnostics)),
+            }
+            write_out(std::io::stderr(), &check_summary(&report));
+            Ok(if report.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::Init { dir } => {
             polydoc::init::init(&dir)?;
             eprintln!(
@@ -77,11 +90,26 @@ fn selected_locales(config: &Config, tags: &[String]) -> anyhow::Result<Vec<Loca
 }
 
 fn print_diagnostics(config: &Config, summary: &BuildSummary) {
-    let mut stderr = String::new();
-    for diagnostic in &summary.diagnostics {
-        stderr.push_str(&diagnostic.render(&config.root));
-    }
-    eprint!("{stderr}");
+    write_out(std::io::stderr(), &diagnostic::render_all(&summary.diagnostics, &config.root));
+}
+
+/// Writes to stdout or stderr, ignoring failures: a reader that went away (`| head`) is
+/// no reason to panic.
+fn write_out(mut stream: impl std::io::Write, text: &str) {
+    let _ = stream.write_all(text.as_bytes());
+    let _ = stream.flush();
+}
+
+fn check_summary(report: &CheckReport) -> String {
+    let external =
+        if report.external_urls > 0 { format!(", {} external URLs", report.external_urls) } else { String::new() };
+    format!(
+        "checked {} pages{external}: {} errors, {} warnings in {:.2} s\n",
+        report.pages,
+        report.errors(),
+        report.warnings(),
+        report.elapsed.as_secs_f64()
+    )
 }
 
 fn print_timings(summary: &BuildSummary) {

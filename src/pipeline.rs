@@ -17,10 +17,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::content::{FileStamp, LoadCache, Locale, Page, Site, file_stamp, relative_to};
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Diagnostic, Mode};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
-use crate::markdown::{self, Highlighter, MarkdownContext, PageLink, RenderedPage, page_dir_of};
+use crate::markdown::{self, ExternalLink, Highlighter, MarkdownContext, PageLink, RenderedPage, page_dir_of};
 use crate::output::{Bytes, Output, Staging};
 use crate::render::nav::LocaleNav;
 use crate::render::theme::{Theme, render_diagram};
@@ -50,6 +50,8 @@ pub struct BuildSummary {
     pub diagnostics: Vec<Diagnostic>,
     /// Per locale: (pages with their own content, fallback pages).
     pub pages: BTreeMap<Locale, (usize, usize)>,
+    /// Every `http(s)` link of the pages and TOCs, for `check --external`.
+    pub external_links: Vec<ExternalLink>,
     /// Whether the output was produced (no content errors).
     pub written: bool,
     /// Output pages (`zh-cn/about/x/`) whose templates ran in this build; the others were
@@ -205,9 +207,11 @@ pub fn run(
         &planned,
         &progress(options, "markdown", planned.len()),
     );
+    let mut external_links = crate::check::toc_external_links(config, &site);
     for (output, body) in planned.iter().zip(&rendered) {
         if let (Source::Own(_), Some((_, body))) = (output.source, body) {
             diagnostics.extend(body.diagnostics.iter().cloned());
+            external_links.extend(body.external_links.iter().cloned());
         }
     }
     let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
@@ -228,9 +232,10 @@ pub fn run(
     diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
     timings.mark("navigation");
 
+    diagnostic::apply_mode(&mut diagnostics, Mode::Build);
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    let mut summary = BuildSummary { pages: page_counts(&planned), ..BuildSummary::default() };
+    let mut summary = BuildSummary { pages: page_counts(&planned), external_links, ..BuildSummary::default() };
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     summary.diagnostics = diagnostics;
     if let (Some(output), false) = (output, has_errors) {
@@ -504,11 +509,15 @@ fn anchor_diagnostics(
                     format!("`#{}` matches the anchor `#{actual}` in {target_path} only ignoring case", link.fragment),
                 )
                 .with_help(format!("write `#{actual}`")),
-                None => Diagnostic::warning(
-                    "broken-anchor",
-                    path,
-                    format!("`#{}` is not an anchor in {target_path}", link.fragment),
-                ),
+                None => {
+                    let mut diagnostic = Diagnostic::warning(
+                        "broken-anchor",
+                        path,
+                        format!("`#{}` is not an anchor in {target_path}", link.fragment),
+                    );
+                    diagnostic.help = anchors.and_then(|a| crate::check::suggest::anchor_help(&link.fragment, a));
+                    diagnostic
+                }
             }
             .at(link.line, link.column),
         )

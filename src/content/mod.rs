@@ -293,6 +293,9 @@ pub fn join(folder: &str, path: &str) -> Option<String> {
 }
 
 fn has_extension(path: &str, extension: &str) -> bool {
+    // Bytes, not a `str` slice: the cut may fall inside a multi-byte character (found by
+    // fuzzing: a link ending in `png\u{fffd}\u{fffd}`).
+    let (path, extension) = (path.as_bytes(), extension.as_bytes());
     path.len() > extension.len() && path[path.len() - extension.len()..].eq_ignore_ascii_case(extension)
 }
 
@@ -482,12 +485,25 @@ fn load_locale(
 }
 
 /// Every file under `folder` as (path under the folder with `/` separators, full path),
-/// sorted, skipping hidden files. Unreadable entries and symlink loops become warnings.
+/// sorted, skipping hidden files. Unreadable entries and symlink loops become warnings, and
+/// so do symbolic links leading out of the site, which are not followed: a site never
+/// makes polydoc read (and publish) a file outside it, like `/etc/passwd`.
 fn list_files(site_root: &Path, folder: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
+    let real_root = site_root.canonicalize().unwrap_or_else(|_| site_root.to_path_buf());
+    let mut leaving = Vec::new();
     let walker = WalkDir::new(folder).follow_links(true).sort_by_file_name().into_iter();
-    let walker =
-        walker.filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
+    let walker = walker.filter_entry(|entry| {
+        if entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.') {
+            return false;
+        }
+        let outside =
+            entry.path_is_symlink() && entry.path().canonicalize().is_ok_and(|target| !target.starts_with(&real_root));
+        if outside {
+            leaving.push(entry.path().to_path_buf());
+        }
+        !outside
+    });
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,
@@ -504,6 +520,17 @@ fn list_files(site_root: &Path, folder: &Path, diagnostics: &mut Vec<Diagnostic>
         let Ok(rel) = entry.path().strip_prefix(folder) else { continue };
         let rel_path = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         files.push((rel_path, entry.into_path()));
+    }
+    for link in leaving {
+        let target = std::fs::read_link(&link).map(|t| t.display().to_string()).unwrap_or_default();
+        diagnostics.push(
+            Diagnostic::warning(
+                "io",
+                relative_to(site_root, &link),
+                format!("skipped: a symbolic link to `{target}`, outside the site"),
+            )
+            .with_help("copy the file into the site, or link to a file inside it"),
+        );
     }
     files
 }
@@ -594,6 +621,14 @@ mod tests {
         assert_eq!(join("about/", "..").as_deref(), Some(""));
         assert_eq!(join("about/", "../../etc/passwd"), None);
         assert_eq!(join("a/", "b\\c.md").as_deref(), Some("a/b/c.md"));
+    }
+
+    #[test]
+    fn extensions_of_paths_ending_in_multi_byte_characters() {
+        assert!(has_extension("a/B.MD", ".md"));
+        assert!(!has_extension("guide/media/diagram.png\u{fffd}\u{fffd}", ".md"));
+        assert!(!has_extension("容器", ".md"));
+        assert!(!has_extension(".md", ".md"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! repeats an earlier one gets `-1`, `-2`, … — with a warning when it was written
 //! explicitly, since a link to it then reaches the first one only.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
@@ -36,7 +36,7 @@ pub(super) fn assign_ids(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Heading> {
     let mut headings = Vec::new();
-    let mut used: HashSet<String> = HashSet::new();
+    let mut used = UsedIds::default();
     let mut index = 0;
     while index < events.len() {
         let (Event::Start(Tag::Heading { level, id, .. }), range) = &events[index] else {
@@ -91,6 +91,9 @@ pub(super) fn assign_ids(
         headings.push(Heading { level, id, title });
         index = end + 1;
     }
+    // The leading anchors taken above left empty placeholders, dropped in one pass: removing
+    // each from the middle of the list made a page of many headings quadratic.
+    events.retain(|(event, _)| !matches!(event, Event::Text(text) if text.is_empty()));
     headings
 }
 
@@ -105,12 +108,14 @@ fn take_leading_anchor(events: &mut Vec<Spanned<'_>>, start: usize, end: usize) 
     let closing = (first + 1 < end
         && matches!(&events[first + 1].0, Event::InlineHtml(h) if h.trim().eq_ignore_ascii_case("</a>")))
     .then_some(first + 1);
+    let mut after = first + 1;
     if let Some(closing) = closing.filter(|_| !self_closing) {
-        events.remove(closing);
+        events[closing].0 = Event::Text(CowStr::Borrowed(""));
+        after = closing + 1;
     }
-    events.remove(first);
+    events[first].0 = Event::Text(CowStr::Borrowed(""));
     // The text after the anchor often starts with a space (`<a name="x"></a> Title`).
-    if let Some((Event::Text(text), _)) = events.get_mut(first) {
+    if let Some((Event::Text(text), _)) = events.get_mut(after).filter(|_| after < end) {
         if text.starts_with(' ') {
             *text = CowStr::from(text.trim_start().to_string());
         }
@@ -130,15 +135,23 @@ fn plain_text(inner: &[Spanned<'_>]) -> String {
     text.trim().to_string()
 }
 
-fn unique_id(wanted: &str, used: &mut HashSet<String>) -> String {
+/// Ids given so far, and per wanted id the last suffix tried, so that the n-th repeat of
+/// an id does not try the n-1 suffixes before it again (20,000 repeats took minutes).
+#[derive(Default)]
+struct UsedIds {
+    ids: HashSet<String>,
+    last_suffix: HashMap<String, usize>,
+}
+
+fn unique_id(wanted: &str, used: &mut UsedIds) -> String {
     let base = if wanted.is_empty() { "section" } else { wanted };
     let mut candidate = base.to_string();
-    let mut counter = 0;
-    while used.contains(&candidate) {
-        counter += 1;
+    let counter = used.last_suffix.entry(base.to_string()).or_insert(0);
+    while used.ids.contains(&candidate) {
+        *counter += 1;
         candidate = format!("{base}-{counter}");
     }
-    used.insert(candidate.clone());
+    used.ids.insert(candidate.clone());
     candidate
 }
 

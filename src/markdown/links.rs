@@ -2,8 +2,9 @@
 //! `href` and `src` — is resolved against the source file through `Site::resolve` (locale
 //! fallback and case-insensitive matching included) and rewritten relative to the page's
 //! output folder. Site-root links go to `link_root`. Links that resolve nowhere are kept as
-//! written and reported; links to other pages' fragments are returned for checking once
-//! every page's anchors are known.
+//! written and reported (with a did-you-mean from `check::suggest`); links to other pages'
+//! fragments are returned for checking once every page's anchors are known, `http(s)` links
+//! for `check --external`. Images without alt text are reported here too.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -14,6 +15,7 @@ use regex::{Captures, Regex};
 
 use super::source::Positions;
 use super::{MarkdownContext, RenderedPage, Spanned};
+use crate::check::suggest::{self, Wanted};
 use crate::content::{Page, Target, page::url_path};
 use crate::diagnostic::Diagnostic;
 use crate::output::relative_url;
@@ -24,6 +26,16 @@ pub struct PageLink {
     /// The target page's key, or a folder key ending in `/`.
     pub key: String,
     pub fragment: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// An `http(s)` URL written in a page or TOC, for `check --external`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalLink {
+    pub url: String,
+    /// The file holding the link, relative to the site root.
+    pub path: String,
     pub line: usize,
     pub column: usize,
 }
@@ -41,6 +53,8 @@ static ID_ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"#).expect("valid regex")
 });
 static IMG_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\s*<img\b").expect("valid regex"));
+static ANY_IMG_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)<img\b[^>]*>").expect("valid regex"));
+static ALT_ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\salt\s*=").expect("valid regex"));
 
 pub(super) fn rewrite(
     events: &mut [Spanned<'_>],
@@ -51,6 +65,8 @@ pub(super) fn rewrite(
 ) {
     let rewriter =
         Rewriter { page, context, positions, page_dir: format!("{}/{}", context.locale, url_path(&page.key)) };
+    // Before rewriting, so that the help shows each image's URL as written.
+    report_missing_alt(events, page, positions, &mut rendered.diagnostics);
     let mut same_page_fragments: Vec<(String, usize)> = Vec::new();
     for (event, range) in events.iter_mut() {
         match event {
@@ -97,9 +113,39 @@ pub(super) fn rewrite(
     for (fragment, offset) in same_page_fragments {
         if !rendered.anchors.contains(&fragment) {
             let message = format!("`#{fragment}` is not an anchor on this page");
-            rendered
-                .diagnostics
-                .push(positions.diagnostic(Diagnostic::warning("broken-anchor", &page.source_path, message), offset));
+            let mut diagnostic = Diagnostic::warning("broken-anchor", &page.source_path, message);
+            diagnostic.help = suggest::anchor_help(&fragment, &rendered.anchors);
+            rendered.diagnostics.push(positions.diagnostic(diagnostic, offset));
+        }
+    }
+}
+
+/// Warns about images without alt text: `![](x.png)`, and `<img>` without an `alt`
+/// attribute (`alt=""` is kept: HTML's way to mark an image as decoration).
+fn report_missing_alt(events: &[Spanned<'_>], page: &Page, positions: &Positions<'_>, out: &mut Vec<Diagnostic>) {
+    use pulldown_cmark::TagEnd;
+    for (index, (event, range)) in events.iter().enumerate() {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                let has_alt = events[index + 1..]
+                    .iter()
+                    .take_while(|(event, _)| !matches!(event, Event::End(TagEnd::Image)))
+                    .any(|(event, _)| matches!(event, Event::Text(t) | Event::Code(t) if !t.trim().is_empty()));
+                if !has_alt {
+                    let message = format!("image `{dest_url}` has no alt text");
+                    let diagnostic = Diagnostic::warning("missing-alt", &page.source_path, message)
+                        .with_help(format!("say what it shows for readers who cannot see it: `![…]({dest_url})`"));
+                    out.push(positions.diagnostic(diagnostic, range.start));
+                }
+            }
+            Event::Html(html) | Event::InlineHtml(html) => {
+                for tag in ANY_IMG_TAG.find_iter(html).filter(|tag| !ALT_ATTRIBUTE.is_match(tag.as_str())) {
+                    let diagnostic = Diagnostic::warning("missing-alt", &page.source_path, "`<img>` has no `alt` text")
+                        .with_help("add `alt=\"…\"` saying what it shows (`alt=\"\"` if it is decoration)");
+                    out.push(positions.diagnostic(diagnostic, range.start + line_offset_in(html, tag.start())));
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -135,11 +181,26 @@ impl Rewriter<'_> {
             }
             return None;
         }
-        if href.is_empty() || is_external(href) {
+        if href.is_empty() {
+            return None;
+        }
+        if is_external(href) {
+            self.note_external(href, offset, rendered);
             return None;
         }
         if href.starts_with('/') {
-            return self.context.config.link_root.as_ref().map(|root| format!("{root}{href}"));
+            let Some(root) = &self.context.config.link_root else {
+                let message =
+                    format!("`{href}` is a site-root link and site.toml sets no `link_root`; it is left as written");
+                let diagnostic = Diagnostic::warning("site-root-link", &self.page.source_path, message).with_help(
+                    "set `link_root` in site.toml (e.g. `https://learn.microsoft.com`), or write a relative link",
+                );
+                rendered.diagnostics.push(self.positions.diagnostic(diagnostic, offset));
+                return None;
+            };
+            let url = format!("{root}{href}");
+            self.note_external(&url, offset, rendered);
+            return Some(url);
         }
         let (path_and_query, fragment) = href.split_once('#').map_or((href, None), |(p, f)| (p, Some(f)));
         let (path, query) = path_and_query.split_once('?').map_or((path_and_query, None), |(p, q)| (p, Some(q)));
@@ -152,9 +213,11 @@ impl Rewriter<'_> {
                 LinkKind::Link => ("broken-link", "link target"),
             };
             let message = format!("{what} `{path}` does not exist");
-            rendered
-                .diagnostics
-                .push(self.positions.diagnostic(Diagnostic::warning(code, &self.page.source_path, message), offset));
+            let mut diagnostic = Diagnostic::warning(code, &self.page.source_path, message);
+            let wanted = if kind == LinkKind::Image { Wanted::Image } else { Wanted::Link };
+            diagnostic.help =
+                suggest::link_help(self.context.site, self.context.locale, &self.page.rel_path, &decoded_path, wanted);
+            rendered.diagnostics.push(self.positions.diagnostic(diagnostic, offset));
             return None;
         };
         if let Some(mismatch) = &resolution.case_mismatch {
@@ -188,6 +251,17 @@ impl Rewriter<'_> {
             url.push_str(fragment);
         }
         Some(url)
+    }
+
+    /// Records an `http(s)` (or scheme-relative) URL for `check --external`.
+    fn note_external(&self, url: &str, offset: usize, rendered: &mut RenderedPage) {
+        let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//")) {
+            return;
+        }
+        let (line, column) = self.positions.page_at(offset);
+        let url = if lower.starts_with("//") { format!("https:{url}") } else { url.to_string() };
+        rendered.external_links.push(ExternalLink { url, path: self.page.source_path.clone(), line, column });
     }
 }
 

@@ -36,7 +36,7 @@ use source::{Positions, Sources};
 
 pub use headings::{Heading, slugify};
 pub use highlight::Highlighter;
-pub use links::{PageLink, page_dir_of};
+pub use links::{ExternalLink, PageLink, page_dir_of};
 
 use crate::config::Config;
 use crate::content::{Locale, Page, Site};
@@ -70,6 +70,8 @@ pub struct RenderedPage {
     pub anchors: HashSet<String>,
     /// Links to other pages with a fragment, to check once every page is rendered.
     pub page_links: Vec<PageLink>,
+    /// `http(s)` links, for `check --external`.
+    pub external_links: Vec<ExternalLink>,
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -195,6 +195,21 @@ impl Resolver<'_> {
             return NavTarget::External(href.to_string());
         }
         if href.starts_with('/') {
+            if self.config.link_root.is_none() && self.report {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        "site-root-link",
+                        &item.origin,
+                        format!(
+                            "`{href}` is a site-root link and site.toml sets no `link_root`; it is left as written"
+                        ),
+                    )
+                    .at(item.line, 1)
+                    .with_help(
+                        "set `link_root` in site.toml (e.g. `https://learn.microsoft.com`), or write a relative link",
+                    ),
+                );
+            }
             return NavTarget::External(
                 self.config.link_root.as_ref().map_or_else(|| href.to_string(), |root| format!("{root}{href}")),
             );
@@ -232,14 +247,14 @@ impl Resolver<'_> {
             }
             None => {
                 if self.report {
-                    self.diagnostics.push(
-                        Diagnostic::warning(
-                            "broken-toc-entry",
-                            &item.origin,
-                            format!("TOC entry `{}` points to `{path}`, which does not exist", item.title),
-                        )
-                        .at(item.line, 1),
-                    );
+                    let mut diagnostic = Diagnostic::warning(
+                        "broken-toc-entry",
+                        &item.origin,
+                        format!("TOC entry `{}` points to `{path}`, which does not exist", item.title),
+                    )
+                    .at(item.line, 1);
+                    diagnostic.help = crate::check::suggest::toc_help(self.site, self.locale, item, &decoded);
+                    self.diagnostics.push(diagnostic);
                 }
                 NavTarget::None
             }
