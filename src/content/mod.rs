@@ -114,7 +114,8 @@ impl Site {
         let mut locales = Vec::new();
         for locale_config in &config.locales {
             let folder = content_dir.join(locale_config.locale.as_str());
-            let content = load_locale(&config.root, &folder, &locale_config.locale, &mut diagnostics);
+            let is_source = locale_config.locale == config.default_locale;
+            let content = load_locale(&config.root, &folder, &locale_config.locale, is_source, &mut diagnostics);
             locales.push(content);
         }
         Ok(Site { locales, diagnostics })
@@ -289,7 +290,13 @@ fn decode(bytes: &[u8], source_path: &str, diagnostics: &mut Vec<Diagnostic>) ->
     }
 }
 
-fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &mut Vec<Diagnostic>) -> LocaleContent {
+fn load_locale(
+    site_root: &Path,
+    folder: &Path,
+    locale: &Locale,
+    is_source: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> LocaleContent {
     let mut content = LocaleContent {
         locale: locale.clone(),
         pages: BTreeMap::new(),
@@ -307,7 +314,7 @@ fn load_locale(site_root: &Path, folder: &Path, locale: &Locale, diagnostics: &m
         .par_iter()
         .map(|(rel_path, file)| {
             let mut page_diagnostics = Vec::new();
-            let page = load_page(site_root, locale, rel_path, file, &mut page_diagnostics);
+            let page = load_page(site_root, locale, rel_path, file, is_source, &mut page_diagnostics);
             (page, page_diagnostics)
         })
         .collect();
@@ -406,6 +413,7 @@ fn load_page(
     locale: &Locale,
     rel_path: &str,
     file: &Path,
+    is_source: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Page> {
     let source_path = relative_to(site_root, file);
@@ -416,7 +424,8 @@ fn load_page(
             return None;
         }
     };
-    let digests = LineEndingDigests::of(&bytes);
+    // Only a source page's hashes are ever compared with a stamp.
+    let digests = if is_source { LineEndingDigests::of(&bytes) } else { LineEndingDigests::default() };
     let text = decode(&bytes, &source_path, diagnostics);
     let (front_matter, body, body_line) = match front_matter::split(&text) {
         Ok(split) => (split.front_matter, split.body.to_string(), split.body_line),
