@@ -45,6 +45,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let failed = summary.errors() > 0 || (strict && summary.warnings() > 0);
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        Command::L10n { command } => polydoc::l10n::command::run(command),
         Command::Init { dir } => {
             polydoc::init::init(&dir)?;
             eprintln!(

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser};
 
-pub use headings::{Heading, slugify};
+pub use headings::{Heading, heading_offsets, slugify};
 pub use highlight::Highlighter;
 pub use links::{PageLink, page_dir_of};
 
@@ -73,7 +73,7 @@ pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
     rendered
 }
 
-fn parser_options() -> Options {
+pub(crate) fn parser_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
