@@ -73,6 +73,8 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
     let mut diagnostics = site.diagnostics.clone();
     diagnostics.extend(l10n_diagnostics(&site, &report));
     diagnostics.extend(date_diagnostics(&site));
+    let (source_changes, history_diagnostics) = l10n::source_changes(config, &site, &report, &options.locales);
+    diagnostics.extend(history_diagnostics);
 
     let mut planned = render::plan(&site);
     planned.retain(|output| options.includes(output.locale));
@@ -115,6 +117,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
             config,
             site: &site,
             report: &report,
+            source_changes: &source_changes,
             theme: &theme,
             translations: &translations,
             navs: &navs,
@@ -333,7 +336,22 @@ fn write_output(
     staging.write("404.html", context.not_found_html(&config.default_locale)?.as_bytes())?;
     staging.write("sitemap.xml", context.sitemap(planned).as_bytes())?;
     staging.write("robots.txt", context.robots_txt().as_bytes())?;
-    Ok(())
+    write_l10n_dashboard(context, options, staging)
+}
+
+/// The translation dashboard at `/_l10n/`, for the built translation locales, unless
+/// site.toml says `[l10n] dashboard = false`.
+fn write_l10n_dashboard(context: &RenderContext<'_>, options: &BuildOptions, staging: &Staging) -> Result<()> {
+    let config = context.config;
+    let built: Vec<Locale> =
+        config.locales.iter().map(|l| l.locale.clone()).filter(|locale| options.includes(locale)).collect();
+    let translations: Vec<Locale> = built.iter().filter(|l| **l != config.default_locale).cloned().collect();
+    if !config.l10n.dashboard || translations.is_empty() {
+        return Ok(());
+    }
+    let statuses = l10n::report::locale_statuses(context.site, context.report, &translations);
+    let dashboard = l10n::report::dashboard(config, &statuses, "../", &built);
+    staging.write("_l10n/index.html", context.theme.render("l10n.html", &dashboard)?.as_bytes())
 }
 
 /// Renders each diagram template once for the locale, with the locale's UI strings,
