@@ -6,4 +6,5 @@ mod build;
 mod corpus;
 mod fixtures;
 mod html_validity;
+mod l10n;
 mod support;
