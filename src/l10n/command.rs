@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::history::{BaseQuery, FoundBy, SourceHistory};
+use super::history::{BaseQuery, BaseVersion, FoundBy, SourceHistory};
 use super::report;
 use super::sections::{self, Change, SectionChange, SourceDiff};
 use super::stamp::{self, Stamp};
@@ -89,37 +89,11 @@ fn diff(root: &Path, locale: &str, page: &str, format: DiffFormat) -> Result<Exi
     let (source_page, translation) = pair(&site, &locale, &key)?;
     let report = analyze(&site);
     let status = report.status(&locale, &key).map_or(TranslationStatus::Missing, |s| s.status);
-    let hash = translation.front_matter.text("ms.openlocfilehash");
-    let (base, source_diff) = match (status, &hash) {
-        (TranslationStatus::UpToDate, _) => (None, SourceDiff::default()),
-        (_, None) => bail!(
-            "{} has no ms.openlocfilehash stamp, so there is no version to compare with; mark it current with `polydoc l10n stamp --locale {locale} {}`",
-            translation.source_path,
-            source_page.rel_path
-        ),
-        (_, Some(hash)) => {
-            let history = SourceHistory::discover(&source_dir(&config)).map_err(|reason| {
-                anyhow!(
-                    "{} is not inside a git repository ({reason}): `l10n diff` reads the source's history to find the version {} was translated from (`l10n status` needs no git)",
-                    source_dir(&config).display(),
-                    translation.source_path
-                )
-            })?;
-            let query = BaseQuery {
-                rel_path: source_page.rel_path.clone(),
-                hash: hash.clone(),
-                commit: translation.front_matter.text("ms.sourcegitcommit"),
-                not_before: None,
-            };
-            let Some(base) = history.find_bases(std::slice::from_ref(&query))?.pop().flatten() else {
-                bail!(
-                    "no version of {} in the git history hashes to ms.openlocfilehash {hash}, and ms.sourcegitcommit {} is not a commit of this repository that holds it",
-                    source_page.source_path,
-                    query.commit.as_deref().unwrap_or("(none)")
-                );
-            };
-            let old = String::from_utf8_lossy(&base.bytes);
-            let source_diff = sections::diff(&old, source_page, Some(translation));
+    let (base, source_diff) = match status {
+        TranslationStatus::UpToDate => (None, SourceDiff::default()),
+        _ => {
+            let base = find_base(&config, source_page, translation)?;
+            let source_diff = sections::diff(&String::from_utf8_lossy(&base.bytes), source_page, Some(translation));
             (Some(BaseJson { commit: base.commit, found_by: base.found_by }), source_diff)
         }
     };
@@ -140,6 +114,39 @@ fn diff(root: &Path, locale: &str, page: &str, format: DiffFormat) -> Result<Exi
     };
     print_stdout(&output)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The source version `translation` was made from, or why it cannot be known.
+fn find_base(config: &Config, source_page: &Page, translation: &Page) -> Result<BaseVersion> {
+    let Some(hash) = translation.front_matter.text("ms.openlocfilehash") else {
+        bail!(
+            "{} has no ms.openlocfilehash stamp, so there is no version to compare with; mark it current with `polydoc l10n stamp --locale {} {}`",
+            translation.source_path,
+            translation.locale,
+            source_page.rel_path
+        );
+    };
+    let history = SourceHistory::discover(&source_dir(config)).map_err(|reason| {
+        anyhow!(
+            "{} is not inside a git repository ({reason}): `l10n diff` reads the source's history to find the version {} was translated from (`l10n status` needs no git)",
+            source_dir(config).display(),
+            translation.source_path
+        )
+    })?;
+    let query = BaseQuery {
+        rel_path: source_page.rel_path.clone(),
+        hash: hash.clone(),
+        commit: translation.front_matter.text("ms.sourcegitcommit"),
+        not_before: None,
+    };
+    let base = history.find_bases(std::slice::from_ref(&query))?.pop().flatten();
+    base.ok_or_else(|| {
+        anyhow!(
+            "no version of {} in the git history hashes to ms.openlocfilehash {hash}, and ms.sourcegitcommit {} is not a commit of this repository that holds it",
+            source_page.source_path,
+            query.commit.as_deref().unwrap_or("(none)")
+        )
+    })
 }
 
 fn diff_text(
@@ -164,7 +171,7 @@ fn diff_text(
         translation.source_path,
         report::status_name(status),
         source_page.source_path,
-        &base.commit[..base.commit.len().min(12)]
+        report::short_commit(&base.commit)
     );
     if !source_diff.front_matter.is_empty() {
         out.push_str(&format!("front matter: {} changed\n", source_diff.front_matter.join(", ")));
@@ -244,12 +251,12 @@ fn stamp(root: &Path, locale: &str, pages: &[String]) -> Result<ExitCode> {
                 }
                 let commit_note = stamp.commit.as_deref().map_or_else(
                     || "no ms.sourcegitcommit (not in git)".to_string(),
-                    |c| format!("ms.sourcegitcommit {}", &c[..c.len().min(12)]),
+                    |commit| format!("ms.sourcegitcommit {}", report::short_commit(commit)),
                 );
                 eprintln!(
                     "stamped {}: ms.openlocfilehash {}, {commit_note}, ms.lasthandoff {}",
                     translation.source_path,
-                    &stamp.hash[..12],
+                    report::short_commit(&stamp.hash),
                     handoff
                 );
             }

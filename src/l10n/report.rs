@@ -140,74 +140,97 @@ pub fn to_json(source_locale: &Locale, statuses: &[LocaleStatus]) -> String {
 }
 
 /// The terminal report: per locale a summary line, coverage per folder, then every page,
-/// what needs work first (stale, missing, unstamped, orphaned, up to date; the oldest
-/// hand-off first within a status). Styled with ANSI codes that the caller's `anstream`
-/// writer strips when stdout is not a terminal.
+/// what needs work first. Styled with ANSI codes that the caller's `anstream` writer strips
+/// when stdout is not a terminal.
 pub fn to_text(config: &Config, statuses: &[LocaleStatus]) -> String {
     let mut out = String::new();
-    let bold = Style::new().bold();
-    let dim = Style::new().dimmed();
     for (index, status) in statuses.iter().enumerate() {
         if index > 0 {
             out.push('\n');
         }
-        let summary = &status.summary;
-        let name = config.locale_name(&status.locale);
-        let _ = writeln!(
-            out,
-            "{bold}{} ({name}){bold:#}: {} of {} pages up to date ({}), {} translated ({})",
-            status.locale,
-            summary.up_to_date,
-            summary.source_pages(),
-            percent(summary.up_to_date, summary.source_pages()),
-            summary.translated(),
-            percent(summary.translated(), summary.source_pages()),
-        );
-        let _ = writeln!(
-            out,
-            "  {} stale, {} missing, {} unstamped, {} orphaned; {} machine-translated",
-            summary.stale, summary.missing, summary.unstamped, summary.orphaned, summary.machine_translated
-        );
-
-        let folder_width = status.folders.keys().map(|f| f.chars().count()).max().unwrap_or(0).max(6);
-        let _ = writeln!(
-            out,
-            "\n  {dim}{:folder_width$}  {:>10}  {:>5}  {:>7}  {:>9}  {:>8}{dim:#}",
-            "FOLDER", "UP TO DATE", "STALE", "MISSING", "UNSTAMPED", "ORPHANED"
-        );
-        for (folder, counts) in &status.folders {
-            let done = format!("{}/{}", counts.up_to_date, counts.source_pages());
-            let _ = writeln!(
-                out,
-                "  {folder:folder_width$}  {done:>10}  {:>5}  {:>7}  {:>9}  {:>8}",
-                counts.stale, counts.missing, counts.unstamped, counts.orphaned
-            );
-        }
-
-        let mut pages: Vec<&PageRow> = status.pages.iter().collect();
-        pages.sort_by(|a, b| {
-            (work_rank(a.status), a.last_handoff, &a.path).cmp(&(work_rank(b.status), b.last_handoff, &b.path))
-        });
-        let path_width = pages.iter().map(|p| p.path.chars().count()).max().unwrap_or(0).max(4);
-        let _ = writeln!(
-            out,
-            "\n  {dim}{:10}  {:path_width$}  {:2}  {:10}  SOURCE COMMIT{dim:#}",
-            "STATUS", "PAGE", "MT", "HANDOFF"
-        );
-        for page in pages {
-            let style = status_style(page.status);
-            let commit = page.source_commit.as_deref().map_or("", |c| &c[..c.len().min(12)]);
-            let handoff = page.last_handoff.map(|d| d.to_string()).unwrap_or_default();
-            let line = format!(
-                "{:10}  {:path_width$}  {:2}  {handoff:10}  {commit}",
-                status_name(page.status),
-                page.path,
-                if page.machine_translated { "MT" } else { "" },
-            );
-            let _ = writeln!(out, "  {style}{}{style:#}", line.trim_end());
-        }
+        write_summary(&mut out, config, status);
+        write_folders(&mut out, status);
+        write_pages(&mut out, status);
     }
     out
+}
+
+/// Pages in the order they need a translator's attention: stale, missing, unstamped,
+/// orphaned, up to date; the oldest hand-off first within a status, then by path.
+pub fn by_need(pages: &[PageRow]) -> Vec<&PageRow> {
+    let mut sorted: Vec<&PageRow> = pages.iter().collect();
+    sorted.sort_by(|a, b| {
+        (work_rank(a.status), a.last_handoff, &a.path).cmp(&(work_rank(b.status), b.last_handoff, &b.path))
+    });
+    sorted
+}
+
+fn write_summary(out: &mut String, config: &Config, status: &LocaleStatus) {
+    let bold = Style::new().bold();
+    let summary = &status.summary;
+    let _ = writeln!(
+        out,
+        "{bold}{} ({}){bold:#}: {} of {} pages up to date ({}), {} translated ({})",
+        status.locale,
+        config.locale_name(&status.locale),
+        summary.up_to_date,
+        summary.source_pages(),
+        percent(summary.up_to_date, summary.source_pages()),
+        summary.translated(),
+        percent(summary.translated(), summary.source_pages()),
+    );
+    let _ = writeln!(
+        out,
+        "  {} stale, {} missing, {} unstamped, {} orphaned; {} machine-translated",
+        summary.stale, summary.missing, summary.unstamped, summary.orphaned, summary.machine_translated
+    );
+}
+
+fn write_folders(out: &mut String, status: &LocaleStatus) {
+    let dim = Style::new().dimmed();
+    let width = status.folders.keys().map(|f| f.chars().count()).max().unwrap_or(0).max(6);
+    let _ = writeln!(
+        out,
+        "\n  {dim}{:width$}  {:>10}  {:>5}  {:>7}  {:>9}  {:>8}{dim:#}",
+        "FOLDER", "UP TO DATE", "STALE", "MISSING", "UNSTAMPED", "ORPHANED"
+    );
+    for (folder, counts) in &status.folders {
+        let done = format!("{}/{}", counts.up_to_date, counts.source_pages());
+        let _ = writeln!(
+            out,
+            "  {folder:width$}  {done:>10}  {:>5}  {:>7}  {:>9}  {:>8}",
+            counts.stale, counts.missing, counts.unstamped, counts.orphaned
+        );
+    }
+}
+
+fn write_pages(out: &mut String, status: &LocaleStatus) {
+    let dim = Style::new().dimmed();
+    let pages = by_need(&status.pages);
+    let width = pages.iter().map(|p| p.path.chars().count()).max().unwrap_or(0).max(4);
+    let _ = writeln!(
+        out,
+        "\n  {dim}{:10}  {:width$}  {:2}  {:10}  SOURCE COMMIT{dim:#}",
+        "STATUS", "PAGE", "MT", "HANDOFF"
+    );
+    for page in pages {
+        let style = status_style(page.status);
+        let line = format!(
+            "{:10}  {:width$}  {:2}  {:10}  {}",
+            status_name(page.status),
+            page.path,
+            if page.machine_translated { "MT" } else { "" },
+            page.last_handoff.map(|d| d.to_string()).unwrap_or_default(),
+            page.source_commit.as_deref().map(short_commit).unwrap_or_default(),
+        );
+        let _ = writeln!(out, "  {style}{}{style:#}", line.trim_end());
+    }
+}
+
+/// The first 12 characters of a commit id, as people quote them (the stamp is free text,
+/// so characters, not bytes).
+pub fn short_commit(commit: &str) -> String {
+    commit.chars().take(12).collect()
 }
 
 /// The order in which pages need a translator's attention.
@@ -306,10 +329,7 @@ pub fn dashboard(config: &Config, statuses: &[LocaleStatus], site_root: &str, li
         .iter()
         .map(|status| {
             let summary = status.summary;
-            let mut pages: Vec<&PageRow> = status.pages.iter().collect();
-            pages.sort_by(|a, b| {
-                (work_rank(a.status), a.last_handoff, &a.path).cmp(&(work_rank(b.status), b.last_handoff, &b.path))
-            });
+            let pages = by_need(&status.pages);
             DashboardLocale {
                 locale: status.locale.to_string(),
                 lang: status.locale.bcp47(),
@@ -378,5 +398,44 @@ fn iso_date<S: serde::Serializer>(date: &Option<Date>, serializer: S) -> Result<
     match date {
         Some(date) => serializer.serialize_str(&date.to_string()),
         None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(path: &str, status: TranslationStatus, handoff: Option<Date>) -> PageRow {
+        PageRow {
+            path: path.into(),
+            status,
+            machine_translated: false,
+            last_handoff: handoff,
+            source_commit: None,
+            key: path.to_lowercase(),
+        }
+    }
+
+    #[test]
+    fn pages_needing_work_come_first_oldest_hand_off_first() {
+        let rows = [
+            row("a.md", TranslationStatus::UpToDate, None),
+            row("b.md", TranslationStatus::Stale, Some(jiff::civil::date(2020, 4, 15))),
+            row("c.md", TranslationStatus::Missing, None),
+            row("d.md", TranslationStatus::Stale, Some(jiff::civil::date(2019, 12, 4))),
+            row("e.md", TranslationStatus::Orphaned, None),
+            row("f.md", TranslationStatus::Unstamped, None),
+        ];
+        let order: Vec<&str> = by_need(&rows).iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(order, ["d.md", "b.md", "c.md", "f.md", "e.md", "a.md"]);
+    }
+
+    #[test]
+    fn commit_ids_are_shortened_by_characters() {
+        assert_eq!(short_commit("8eedfdc1fda9d0abb36e28dc2b5fb39891777364"), "8eedfdc1fda9");
+        // A stamp is free text: never cut a character in two.
+        assert_eq!(short_commit("提交提交提交提交提交提交提交"), "提交提交提交提交提交提交");
+        assert_eq!(whole_percent(1, 3), 33);
+        assert_eq!(whole_percent(0, 0), 100);
     }
 }
