@@ -51,13 +51,18 @@ fn status(root: &Path, locale: Option<&str>, format: StatusFormat, fail_on: &[Fa
         }
     };
     print_stdout(&output)?;
-    let tripped = fail_on.iter().any(|fail_on| {
+    let mut tripped = false;
+    for fail_on in fail_on {
         let status = match fail_on {
             FailOn::Stale => TranslationStatus::Stale,
             FailOn::Missing => TranslationStatus::Missing,
         };
-        report::any_with(&statuses, status)
-    });
+        let count = report::count_with(&statuses, status);
+        if count > 0 {
+            tripped = true;
+            eprintln!("--fail-on {0}: {count} {0} page(s)", report::status_name(status));
+        }
+    }
     Ok(if tripped { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

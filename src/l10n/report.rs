@@ -109,9 +109,9 @@ pub fn locale_statuses(site: &Site, report: &L10nReport, locales: &[Locale]) -> 
         .collect()
 }
 
-/// Whether any page of `statuses` has `status` (for `--fail-on`).
-pub fn any_with(statuses: &[LocaleStatus], status: TranslationStatus) -> bool {
-    statuses.iter().any(|locale| locale.pages.iter().any(|page| page.status == status))
+/// How many pages of `statuses` have `status` (for `--fail-on`).
+pub fn count_with(statuses: &[LocaleStatus], status: TranslationStatus) -> usize {
+    statuses.iter().map(|locale| locale.pages.iter().filter(|page| page.status == status).count()).sum()
 }
 
 /// The JSON object of SPEC §5 (plus a `folders` summary per locale), pretty-printed.

@@ -160,7 +160,11 @@ fn fail_on_trips_only_for_its_status() {
     base.run(&["l10n", "status", "--fail-on", "stale"]).assert_code(0);
     base.run(&["l10n", "status", "--fail-on", "missing"]).assert_code(1);
     let drift = TestSite::corpus(DRIFT);
-    drift.run(&["l10n", "status", "--format", "json", "--fail-on", "stale"]).assert_code(1);
+    drift
+        .run(&["l10n", "status", "--format", "json", "--fail-on", "stale,missing"])
+        .assert_code(1)
+        .assert_stderr_has("--fail-on stale: 8 stale page(s)")
+        .assert_stderr_has("--fail-on missing: 1 missing page(s)");
     drift.run(&["l10n", "status"]).assert_code(0);
 }
 
