@@ -143,6 +143,9 @@ pub fn to_json(source_locale: &Locale, statuses: &[LocaleStatus]) -> String {
 /// what needs work first. Styled with ANSI codes that the caller's `anstream` writer strips
 /// when stdout is not a terminal.
 pub fn to_text(config: &Config, statuses: &[LocaleStatus]) -> String {
+    if statuses.is_empty() {
+        return format!("no translation locales: site.toml configures only {}\n", config.default_locale);
+    }
     let mut out = String::new();
     for (index, status) in statuses.iter().enumerate() {
         if index > 0 {

@@ -558,3 +558,16 @@ fn stamp_in_git_records_head_and_diff_then_has_nothing_to_show() {
     assert_eq!(json["status"], "up-to-date");
     assert!(json["base"].is_null() && json["sections"].as_array().unwrap().is_empty(), "{json}");
 }
+
+#[test]
+fn a_site_without_translations_says_so_and_gets_no_dashboard() {
+    let site = TestSite::empty();
+    site.write("site.toml", "title = \"T\"\nbase_url = \"/\"\ndefault_locale = \"en-us\"\n");
+    site.write("content/en-us/index.md", "# Home\n");
+    let run = site.run(&["l10n", "status"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("no translation locales"), "{run}");
+    assert_eq!(json(&site.run(&["l10n", "status", "--format", "json"]))["locales"], serde_json::json!({}));
+    site.build_ok();
+    assert!(!site.output_exists("_l10n/index.html"));
+}
