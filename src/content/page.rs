@@ -39,29 +39,36 @@ pub struct LineEndingDigests {
 }
 
 impl LineEndingDigests {
-    /// One pass over the lines feeds the LF and CRLF hashers; the as-is digest is one of
-    /// the two unless the file mixes line endings, so most files are hashed twice, not
-    /// three times (this is most of `l10n status`'s time on a large site).
+    /// One pass over the lines feeds the LF and CRLF hashers; a file with a single kind of
+    /// line ending feeds its own kind whole, and the as-is digest is one of the two unless
+    /// the file mixes endings. Most of `l10n status`'s time on a large site is spent here.
     pub fn of(bytes: &[u8]) -> LineEndingDigests {
+        // Only a CR right before an LF is a line ending; a lone CR is content.
+        let crlf_endings = memchr::memmem::find_iter(bytes, b"\r\n").count();
+        let lf_endings = memchr::memchr_iter(b'\n', bytes).count() - crlf_endings;
         let (mut lf, mut crlf) = (Sha1::new(), Sha1::new());
-        let (mut lf_endings, mut crlf_endings) = (0usize, 0usize);
-        for line in bytes.split_inclusive(|&byte| byte == b'\n') {
-            // Only a CR right before the LF is a line ending; a lone CR is content.
-            let content = if let Some(content) = line.strip_suffix(b"\r\n") {
-                crlf_endings += 1;
-                content
-            } else if let Some(content) = line.strip_suffix(b"\n") {
-                lf_endings += 1;
-                content
-            } else {
-                line
-            };
-            lf.update(content);
-            crlf.update(content);
-            if content.len() < line.len() {
+        let mut start = 0;
+        for newline in memchr::memchr_iter(b'\n', bytes) {
+            let end = if newline > 0 && bytes[newline - 1] == b'\r' { newline - 1 } else { newline };
+            if crlf_endings > 0 {
+                lf.update(&bytes[start..end]);
                 lf.update(b"\n");
+            }
+            if lf_endings > 0 {
+                crlf.update(&bytes[start..end]);
                 crlf.update(b"\r\n");
             }
+            start = newline + 1;
+        }
+        if crlf_endings > 0 {
+            lf.update(&bytes[start..]);
+        } else {
+            lf.update(bytes);
+        }
+        if lf_endings > 0 {
+            crlf.update(&bytes[start..]);
+        } else {
+            crlf.update(bytes);
         }
         let (lf, crlf) = (hex(&lf.finalize()), hex(&crlf.finalize()));
         let as_is = match (lf_endings, crlf_endings) {

@@ -19,7 +19,7 @@ use super::stamp::{self, Stamp};
 use super::{TranslationStatus, analyze};
 use crate::cli::{DiffFormat, FailOn, L10nCommand, StatusFormat};
 use crate::config::Config;
-use crate::content::{Locale, Page, Site};
+use crate::content::{Locale, Page, Reading, Site};
 use crate::diagnostic::Diagnostic;
 use crate::render::theme::Theme;
 
@@ -33,7 +33,7 @@ pub fn run(command: L10nCommand) -> Result<ExitCode> {
 }
 
 fn status(root: &Path, locale: Option<&str>, format: StatusFormat, fail_on: &[FailOn]) -> Result<ExitCode> {
-    let (config, site) = load(root)?;
+    let (config, site) = load(root, Reading::Stamps)?;
     let locales = match locale {
         Some(tag) => vec![translation_locale(&config, tag)?],
         None => Vec::new(),
@@ -88,7 +88,7 @@ struct BaseJson {
 }
 
 fn diff(root: &Path, locale: &str, page: &str, format: DiffFormat) -> Result<ExitCode> {
-    let (config, site) = load(root)?;
+    let (config, site) = load(root, Reading::Whole)?;
     let locale = translation_locale(&config, locale)?;
     let key = page_key(&config, &site, page)?;
     let (source_page, translation) = pair(&site, &locale, &key)?;
@@ -231,7 +231,7 @@ fn join_and(items: &[String]) -> String {
 }
 
 fn stamp(root: &Path, locale: &str, pages: &[String]) -> Result<ExitCode> {
-    let (config, site) = load(root)?;
+    let (config, site) = load(root, Reading::Whole)?;
     let locale = translation_locale(&config, locale)?;
     // Every argument is checked before any file is written.
     let mut targets = Vec::new();
@@ -293,9 +293,9 @@ fn today() -> Result<Date> {
     }
 }
 
-fn load(root: &Path) -> Result<(Config, Site)> {
+fn load(root: &Path, reading: Reading) -> Result<(Config, Site)> {
     let config = Config::load(root)?;
-    let site = Site::load(&config)?;
+    let site = Site::load_with(&config, reading)?;
     let mut stderr = String::new();
     for diagnostic in &site.diagnostics {
         stderr.push_str(&diagnostic.render(&config.root));
