@@ -27,13 +27,12 @@ pub struct Config {
     pub l10n: L10nConfig,
 }
 
-/// `[l10n]` in site.toml.
+/// `[l10n]` in site.toml; a missing key keeps its default.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct L10nConfig {
     /// Whether `build` writes the translation dashboard at `/_l10n/` (default: yes, when
     /// the site has translations).
-    #[serde(default = "yes")]
     pub dashboard: bool,
 }
 
@@ -41,10 +40,6 @@ impl Default for L10nConfig {
     fn default() -> L10nConfig {
         L10nConfig { dashboard: true }
     }
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Clone, Debug)]
