@@ -101,65 +101,62 @@ pub fn diff(old_file: &str, source: &Page, translation: Option<&Page>) -> Source
     let (old_meta, old_body) = split_front_matter(old_file);
     let old_sections = sections(&old_body);
     let new_sections = sections(&source.body.replace("\r\n", "\n"));
-    let translated =
-        translation.map(|page| translated_titles(&old_sections, &sections(&page.body.replace("\r\n", "\n"))));
-    let translated_title = |id: &str| translated.as_ref().and_then(|titles| titles.get(id).cloned());
+    let titles = translation
+        .map(|page| translated_titles(&old_sections, &sections(&page.body.replace("\r\n", "\n"))))
+        .unwrap_or_default();
+    let mut changes = compare(&old_sections, &new_sections);
+    for change in &mut changes {
+        // Only sections the old version had can have a translation; an added one has none.
+        change.translated_title = titles.get(&change.id).cloned();
+    }
+    SourceDiff { front_matter: changed_keys(&old_meta, &source.front_matter.meta), sections: changes }
+}
 
-    let old_by_id: HashMap<&str, &Section> = old_sections.iter().map(|s| (s.id.as_str(), s)).collect();
-    let new_ids: HashSet<&str> = new_sections.iter().map(|s| s.id.as_str()).collect();
-    // A removed section is reported after the surviving section that preceded it.
+/// The changed, added and removed sections in the new version's order, each removed one
+/// after the surviving section that preceded it.
+fn compare(old: &[Section], new: &[Section]) -> Vec<SectionChange> {
+    let old_by_id: HashMap<&str, &Section> = old.iter().map(|s| (s.id.as_str(), s)).collect();
+    let new_ids: HashSet<&str> = new.iter().map(|s| s.id.as_str()).collect();
     let mut removed_after: HashMap<Option<&str>, Vec<&Section>> = HashMap::new();
     let mut previous_surviving = None;
-    for section in &old_sections {
+    for section in old {
         if new_ids.contains(section.id.as_str()) {
             previous_surviving = Some(section.id.as_str());
         } else {
             removed_after.entry(previous_surviving).or_default().push(section);
         }
     }
-    let removed = |section: &Section| SectionChange {
-        id: section.id.clone(),
-        title: section.title.clone(),
-        translated_title: translated_title(&section.id),
-        change: Change::Removed,
-        changed: BTreeMap::new(),
-        added: BTreeMap::new(),
-        removed: BTreeMap::new(),
-    };
-
+    let removed = |section: &Section| SectionChange::new(section, Change::Removed);
     let mut changes: Vec<SectionChange> =
         removed_after.remove(&None).unwrap_or_default().into_iter().map(removed).collect();
-    for section in &new_sections {
-        let change = match old_by_id.get(section.id.as_str()) {
-            None => Some(SectionChange {
-                id: section.id.clone(),
-                title: section.title.clone(),
-                translated_title: None,
-                change: Change::Added,
-                changed: BTreeMap::new(),
-                added: BTreeMap::new(),
-                removed: BTreeMap::new(),
-            }),
+    for section in new {
+        match old_by_id.get(section.id.as_str()) {
+            None => changes.push(SectionChange::new(section, Change::Added)),
             Some(old_section) if old_section.text != section.text => {
                 let (changed, added, removed) = block_changes(&old_section.text, &section.text);
-                Some(SectionChange {
-                    id: section.id.clone(),
-                    title: section.title.clone(),
-                    translated_title: translated_title(&section.id),
-                    change: Change::Changed,
-                    changed,
-                    added,
-                    removed,
-                })
+                changes.push(SectionChange { changed, added, removed, ..SectionChange::new(section, Change::Changed) });
             }
-            Some(_) => None,
-        };
-        changes.extend(change);
+            Some(_) => {}
+        }
         if let Some(gone) = removed_after.remove(&Some(section.id.as_str())) {
             changes.extend(gone.into_iter().map(removed));
         }
     }
-    SourceDiff { front_matter: changed_keys(&old_meta, &source.front_matter.meta), sections: changes }
+    changes
+}
+
+impl SectionChange {
+    fn new(section: &Section, change: Change) -> SectionChange {
+        SectionChange {
+            id: section.id.clone(),
+            title: section.title.clone(),
+            translated_title: None,
+            change,
+            changed: BTreeMap::new(),
+            added: BTreeMap::new(),
+            removed: BTreeMap::new(),
+        }
+    }
 }
 
 /// Cuts a page body into sections at its headings. Text before the first heading is a
