@@ -50,68 +50,73 @@ pub fn apply(bytes: &[u8], stamp: &Stamp) -> Result<Vec<u8>, StampError> {
     let syntax = match lines.first().map(|line| trim_end(line)) {
         Some(b"---") => Syntax::Yaml,
         Some(b"+++") => Syntax::Toml,
-        _ => {
-            // No front matter: a new YAML block in front of the body.
-            let mut out = bom.to_vec();
-            out.extend_from_slice(b"---");
-            out.extend_from_slice(newline);
-            for (key, value) in &entries {
-                out.extend_from_slice(entry_line(Syntax::Yaml, key, value).as_bytes());
-                out.extend_from_slice(newline);
-            }
-            out.extend_from_slice(b"---");
-            out.extend_from_slice(newline);
-            out.extend_from_slice(text);
-            return Ok(out);
-        }
+        _ => return Ok(with_new_block(bom, text, &entries, newline)),
     };
-    let fence: &[u8] = if syntax == Syntax::Yaml { b"---" } else { b"+++" };
-    let closing = lines
-        .iter()
-        .skip(1)
-        .position(|line| {
-            let line = trim_end(line);
-            line == fence || (syntax == Syntax::Yaml && line == b"...")
-        })
-        .map(|index| index + 1)
-        .ok_or_else(|| StampError {
-            line: 1,
-            column: 1,
-            message: format!(
-                "the front matter opened with `{}` is never closed; fix it before stamping",
-                String::from_utf8_lossy(fence)
-            ),
-        })?;
-
+    let closing = closing_fence(&lines, syntax)?;
     let mut block: Vec<Vec<u8>> = lines[1..closing].iter().map(|line| line.to_vec()).collect();
     for (key, value) in &entries {
-        match block.iter().position(|line| key_of(syntax, line).is_some_and(|found| same_key(&found, key))) {
-            Some(index) => {
-                let line = &block[index];
-                let value_start = line.iter().position(|&b| b == separator(syntax)).map_or(line.len(), |i| i + 1);
-                let mut replaced = line[..value_start].to_vec();
-                replaced.push(b' ');
-                replaced.extend_from_slice(quoted(syntax, value).as_bytes());
-                replaced.extend_from_slice(line_ending(line));
-                block[index] = replaced;
-                // A value continued on indented lines belongs to the replaced key.
-                while block.get(index + 1).is_some_and(|next| is_continuation(next)) {
-                    block.remove(index + 1);
-                }
-            }
-            None => {
-                let mut line = entry_line(syntax, key, value).into_bytes();
-                line.extend_from_slice(newline);
-                block.push(line);
-            }
-        }
+        write_entry(&mut block, syntax, key, value, newline);
     }
-
     let mut out = bom.to_vec();
     out.extend_from_slice(lines[0]);
     block.iter().for_each(|line| out.extend_from_slice(line));
     lines[closing..].iter().for_each(|line| out.extend_from_slice(line));
     Ok(out)
+}
+
+/// A file without front matter: a new YAML block in front of its bytes.
+fn with_new_block(bom: &[u8], text: &[u8], entries: &[(&str, &str)], newline: &[u8]) -> Vec<u8> {
+    let mut out = bom.to_vec();
+    out.extend_from_slice(b"---");
+    out.extend_from_slice(newline);
+    for (key, value) in entries {
+        out.extend_from_slice(entry_line(Syntax::Yaml, key, value).as_bytes());
+        out.extend_from_slice(newline);
+    }
+    out.extend_from_slice(b"---");
+    out.extend_from_slice(newline);
+    out.extend_from_slice(text);
+    out
+}
+
+/// The index of the line that closes the front matter opened on line 0.
+fn closing_fence(lines: &[&[u8]], syntax: Syntax) -> Result<usize, StampError> {
+    let fence: &[u8] = if syntax == Syntax::Yaml { b"---" } else { b"+++" };
+    let closes = |line: &&[u8]| {
+        let line = trim_end(line);
+        line == fence || (syntax == Syntax::Yaml && line == b"...")
+    };
+    lines.iter().skip(1).position(closes).map(|index| index + 1).ok_or_else(|| StampError {
+        line: 1,
+        column: 1,
+        message: format!(
+            "the front matter opened with `{}` is never closed; fix it before stamping",
+            String::from_utf8_lossy(fence)
+        ),
+    })
+}
+
+/// Replaces `key`'s value in the front-matter lines `block`, keeping the key as written and
+/// the line's ending, or appends the key when it is missing.
+fn write_entry(block: &mut Vec<Vec<u8>>, syntax: Syntax, key: &str, value: &str, newline: &[u8]) {
+    let Some(index) = block.iter().position(|line| key_of(syntax, line).is_some_and(|found| same_key(&found, key)))
+    else {
+        let mut line = entry_line(syntax, key, value).into_bytes();
+        line.extend_from_slice(newline);
+        block.push(line);
+        return;
+    };
+    let line = &block[index];
+    let value_start = line.iter().position(|&b| b == separator(syntax)).map_or(line.len(), |i| i + 1);
+    let mut replaced = line[..value_start].to_vec();
+    replaced.push(b' ');
+    replaced.extend_from_slice(quoted(syntax, value).as_bytes());
+    replaced.extend_from_slice(line_ending(line));
+    block[index] = replaced;
+    // A value continued on indented lines belongs to the replaced key.
+    while block.get(index + 1).is_some_and(|next| is_continuation(next)) {
+        block.remove(index + 1);
+    }
 }
 
 /// The lines of `text`, each with its line ending.
