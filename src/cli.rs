@@ -64,6 +64,11 @@ pub enum Command {
         #[arg(long)]
         external: bool,
     },
+    /// Translation maintenance: which pages are out of date, what changed, mark them current.
+    L10n {
+        #[command(subcommand)]
+        command: L10nCommand,
+    },
     /// Write a small starter site into DIR.
     Init {
         /// The folder to create (must be empty or missing).
@@ -76,4 +81,67 @@ pub enum Command {
 pub enum CheckFormat {
     Text,
     Json,
+}
+
+/// `polydoc l10n …` (SPEC §5). These read the content but check no links.
+#[derive(Debug, Subcommand)]
+pub enum L10nCommand {
+    /// Every page's translation status per locale: up-to-date, stale, missing, orphaned, unstamped.
+    Status {
+        /// The site's folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Only this locale; every translation locale by default.
+        #[arg(long, value_name = "L")]
+        locale: Option<String>,
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+        /// Exit with 1 when a page has this status (repeatable, or comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        fail_on: Vec<FailOn>,
+    },
+    /// What changed in the source, section by section, since the translation was made (needs git).
+    Diff {
+        /// The site's folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The translation's locale.
+        #[arg(long, value_name = "L")]
+        locale: String,
+        /// A path under the locale folder (`about/containers-vs-vm.md`) or a path to the file.
+        page: String,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// Mark translations current: write ms.openlocfilehash, ms.sourcegitcommit and ms.lasthandoff.
+    Stamp {
+        /// The site's folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The translations' locale.
+        #[arg(long, value_name = "L")]
+        locale: String,
+        /// Paths under the locale folder (`about/containers-vs-vm.md`) or paths to the files.
+        #[arg(required = true)]
+        pages: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Stale,
+    Missing,
 }

@@ -23,6 +23,23 @@ pub struct Config {
     pub link_root: Option<String>,
     /// Every configured locale, the default one first, then by tag.
     pub locales: Vec<LocaleConfig>,
+    /// `[l10n]`: translation maintenance.
+    pub l10n: L10nConfig,
+}
+
+/// `[l10n]` in site.toml; a missing key keeps its default.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L10nConfig {
+    /// Whether `build` writes the translation dashboard at `/_l10n/` (default: yes, when
+    /// the site has translations).
+    pub dashboard: bool,
+}
+
+impl Default for L10nConfig {
+    fn default() -> L10nConfig {
+        L10nConfig { dashboard: true }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -43,6 +60,8 @@ struct RawConfig {
     link_root: Option<String>,
     #[serde(default)]
     locales: BTreeMap<String, RawLocale>,
+    #[serde(default)]
+    l10n: L10nConfig,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +100,15 @@ impl Config {
         locales.sort_by(|a, b| (a.locale != default_locale, &a.locale).cmp(&(b.locale != default_locale, &b.locale)));
         let base_url = normalize_base_url(&raw.base_url)?;
         let link_root = raw.link_root.map(|url| url.trim_end_matches('/').to_string()).filter(|url| !url.is_empty());
-        Ok(Config { root: root.to_path_buf(), title: raw.title, base_url, default_locale, link_root, locales })
+        Ok(Config {
+            root: root.to_path_buf(),
+            title: raw.title,
+            base_url,
+            default_locale,
+            link_root,
+            locales,
+            l10n: raw.l10n,
+        })
     }
 
     pub fn content_dir(&self) -> PathBuf {
@@ -154,6 +181,10 @@ name = "English"
         assert_eq!(order, ["en-us", "zh-cn"]);
         assert_eq!(config.title_for(&Locale::parse("zh-cn").unwrap()), "标题");
         assert_eq!(config.title_for(&Locale::parse("en-us").unwrap()), "T");
+        assert!(config.l10n.dashboard);
+        let off =
+            Config::parse(Path::new("."), "title='t'\nbase_url='/'\ndefault_locale='en'\n[l10n]\ndashboard=false");
+        assert!(!off.unwrap().l10n.dashboard);
     }
 
     #[test]
@@ -164,5 +195,8 @@ name = "English"
         assert!(bad_locale.is_err());
         let unknown = Config::parse(Path::new("."), "title='t'\nbase_url='/'\ndefault_locale='en'\ntypo=1");
         assert!(unknown.is_err());
+        let unknown_l10n =
+            Config::parse(Path::new("."), "title='t'\nbase_url='/'\ndefault_locale='en'\n[l10n]\ndashbord=false");
+        assert!(unknown_l10n.is_err());
     }
 }

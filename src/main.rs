@@ -66,6 +66,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             write_out(std::io::stderr(), &check_summary(&report));
             Ok(if report.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        Command::L10n { command } => polydoc::l10n::command::run(command),
         Command::Init { dir } => {
             polydoc::init::init(&dir)?;
             eprintln!(

@@ -189,6 +189,8 @@ pub fn run(
     let mut diagnostics = site.diagnostics.clone();
     diagnostics.extend(l10n_diagnostics(&site, &report));
     diagnostics.extend(date_diagnostics(&site));
+    let (source_changes, history_diagnostics) = l10n::source_changes(config, &site, &report, &options.locales);
+    diagnostics.extend(history_diagnostics);
 
     let mut planned = render::plan(&site);
     planned.retain(|output| options.includes(output.locale));
@@ -243,6 +245,7 @@ pub fn run(
             config,
             site: &site,
             report: &report,
+            source_changes: &source_changes,
             theme: &theme,
             translations: &translations,
             navs: &navs,
@@ -331,7 +334,9 @@ impl InputFingerprints {
         hasher.update(self.strings[output.locale.as_str()].as_bytes());
         hasher.update(output.locale.as_str().as_bytes());
         hasher.update(page.source_path.as_bytes());
-        hasher.update(page.digests.as_is.as_bytes());
+        // The page's own text: digests are computed for source pages only.
+        hasher.update(page.body.as_bytes());
+        let _ = serde_json::to_writer(HashWriter(&mut hasher), &page.front_matter.meta);
         hasher.finalize()
     }
 }
@@ -630,6 +635,10 @@ fn cheap_fingerprint(
         hasher.update(body.as_bytes());
     }
     hasher.update(format!("{:?}", context.status_of(page)).as_bytes());
+    // The stale banner lists what changed in the source since the translation.
+    if let Some(changes) = context.source_changes.get(&(page.locale.clone(), page.key.clone())) {
+        hasher.update(format!("{changes:?}").as_bytes());
+    }
     hasher.finalize()
 }
 
@@ -651,8 +660,13 @@ fn exact_fingerprint(
     // The body is covered by its fingerprint; everything else is serialized.
     let shown = (&context.page.title, &context.page.description, &context.page.status, &context.page.children);
     let rest = (&context.canonical, &context.alternates, &context.languages, &context.nav, &context.redirect_url);
-    let page_meta =
-        (&context.page.date, &context.page.handoff_date, context.page.machine_translated, &context.page.kind);
+    let page_meta = (
+        &context.page.date,
+        &context.page.handoff_date,
+        context.page.machine_translated,
+        &context.page.kind,
+        &context.page.changed_sections,
+    );
     let _ = serde_json::to_writer(HashWriter(&mut hasher), &(shown, rest, page_meta, &context.root));
     hasher.finalize()
 }
@@ -741,7 +755,23 @@ fn write_site_files(
     output.write("404.html", text(context.not_found_html(&config.default_locale)?))?;
     output.write("sitemap.xml", text(context.sitemap(planned)))?;
     output.write("robots.txt", text(context.robots_txt()))?;
-    Ok(())
+    write_l10n_dashboard(context, options, output)
+}
+
+/// The translation dashboard at `/_l10n/`, for the built translation locales, unless
+/// site.toml says `[l10n] dashboard = false`.
+fn write_l10n_dashboard(context: &RenderContext<'_>, options: &BuildOptions, output: &dyn Output) -> Result<()> {
+    let config = context.config;
+    let built: Vec<Locale> =
+        config.locales.iter().map(|l| l.locale.clone()).filter(|locale| options.includes(locale)).collect();
+    let translations: Vec<Locale> = built.iter().filter(|l| **l != config.default_locale).cloned().collect();
+    if !config.l10n.dashboard || translations.is_empty() {
+        return Ok(());
+    }
+    let statuses = l10n::report::locale_statuses(context.site, context.report, &translations);
+    let dashboard = l10n::report::dashboard(config, &statuses, "../", &built);
+    let html = context.theme.render("l10n.html", &dashboard)?;
+    output.write("_l10n/index.html", Bytes::from(html.into_bytes()))
 }
 
 /// Renders each diagram template once for the locale, with the locale's UI strings,

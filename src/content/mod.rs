@@ -74,6 +74,14 @@ pub struct IncludeFile {
     pub text: String,
 }
 
+/// How one locale folder is read.
+#[derive(Clone, Copy)]
+struct LoadMode<'a> {
+    is_source: bool,
+    reading: Reading,
+    cache: Option<&'a LoadCache>,
+}
+
 /// Pages read by earlier loads (`serve` keeps one across rebuilds), reused while their
 /// file's size and modification time are unchanged, so a rebuild after one edit reads one
 /// file instead of the whole site.
@@ -152,14 +160,34 @@ fn mismatch(written: &str, actual: &str) -> Option<CaseMismatch> {
     (written != actual).then(|| CaseMismatch { written: written.to_string(), actual: actual.to_string() })
 }
 
+/// How much of each page `Site::load_with` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Every byte: what `build` and `check` need.
+    Whole,
+    /// Front matter, and the source pages' digests (which need every byte of a source);
+    /// bodies are left empty and a translation is read only up to the end of its front
+    /// matter. What `l10n status` needs: it judges stamps and renders nothing.
+    Stamps,
+}
+
 impl Site {
     /// Reads every locale folder under `content/`.
     pub fn load(config: &Config) -> Result<Site> {
-        Site::load_cached(config, &LoadCache::default())
+        Site::load_with(config, Reading::Whole)
     }
 
     /// Reads every locale folder, reusing pages of `cache` whose file is unchanged.
     pub fn load_cached(config: &Config, cache: &LoadCache) -> Result<Site> {
+        Site::load_from(config, Reading::Whole, Some(cache))
+    }
+
+    /// Reads every locale folder under `content/`, its pages as far as `reading` says.
+    pub fn load_with(config: &Config, reading: Reading) -> Result<Site> {
+        Site::load_from(config, reading, None)
+    }
+
+    fn load_from(config: &Config, reading: Reading, cache: Option<&LoadCache>) -> Result<Site> {
         let content_dir = config.content_dir();
         let default_dir = content_dir.join(config.default_locale.as_str());
         if !default_dir.is_dir() {
@@ -170,7 +198,14 @@ impl Site {
         let mut locales = Vec::new();
         for locale_config in &config.locales {
             let folder = content_dir.join(locale_config.locale.as_str());
-            let content = load_locale(&config.root, &folder, &locale_config.locale, cache, &mut diagnostics);
+            let is_source = locale_config.locale == config.default_locale;
+            let content = load_locale(
+                &config.root,
+                &folder,
+                &locale_config.locale,
+                LoadMode { is_source, reading, cache },
+                &mut diagnostics,
+            );
             locales.push(content);
         }
         Ok(Site { locales, diagnostics })
@@ -377,7 +412,7 @@ fn load_locale(
     site_root: &Path,
     folder: &Path,
     locale: &Locale,
-    cache: &LoadCache,
+    mode: LoadMode<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> LocaleContent {
     let mut content = LocaleContent {
@@ -396,11 +431,16 @@ fn load_locale(
     let loaded: Vec<(Option<Page>, Vec<Diagnostic>)> = page_files
         .par_iter()
         .map(|(rel_path, file)| {
-            cache.page(file, || {
+            let load = || {
                 let mut page_diagnostics = Vec::new();
-                let page = load_page(site_root, locale, rel_path, file, &mut page_diagnostics);
+                let page =
+                    load_page(site_root, locale, rel_path, file, mode.is_source, mode.reading, &mut page_diagnostics);
                 (page, page_diagnostics)
-            })
+            };
+            match mode.cache {
+                Some(cache) => cache.page(file, load),
+                None => load(),
+            }
         })
         .collect();
     for (page, page_diagnostics) in loaded {
@@ -540,19 +580,24 @@ fn load_page(
     locale: &Locale,
     rel_path: &str,
     file: &Path,
+    is_source: bool,
+    reading: Reading,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Page> {
     let source_path = relative_to(site_root, file);
-    let bytes = match std::fs::read(file) {
+    let whole = is_source || reading == Reading::Whole;
+    let bytes = match if whole { std::fs::read(file) } else { read_front_matter(file) } {
         Ok(bytes) => bytes,
         Err(error) => {
             diagnostics.push(Diagnostic::error("io", &source_path, format!("cannot read this file: {error}")));
             return None;
         }
     };
-    let digests = LineEndingDigests::of(&bytes);
+    // Only a source page's hashes are ever compared with a stamp.
+    let digests = if is_source { LineEndingDigests::of(&bytes) } else { LineEndingDigests::default() };
     let text = decode(&bytes, &source_path, diagnostics);
     let (front_matter, body, body_line) = match front_matter::split(&text) {
+        Ok(split) if reading == Reading::Stamps => (split.front_matter, String::new(), split.body_line),
         Ok(split) => (split.front_matter, split.body.to_string(), split.body_line),
         Err(error) => {
             diagnostics
@@ -603,6 +648,32 @@ fn load_landing(
     })
 }
 
+/// A page file up to the end of its front matter (its first line when it has none; all of
+/// it when the front matter is never closed, which `front_matter::split` then reports).
+fn read_front_matter(file: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::BufRead as _;
+    // Front matter is a few hundred bytes: a small buffer keeps the body unread.
+    let mut reader = std::io::BufReader::with_capacity(2048, std::fs::File::open(file)?);
+    let mut head = Vec::new();
+    reader.read_until(b'\n', &mut head)?;
+    let first_line = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head).trim_ascii_end();
+    let fence: &[u8] = match first_line {
+        b"---" => b"---",
+        b"+++" => b"+++",
+        _ => return Ok(head),
+    };
+    loop {
+        let start = head.len();
+        if reader.read_until(b'\n', &mut head)? == 0 {
+            return Ok(head);
+        }
+        let line = head[start..].trim_ascii_end();
+        if line == fence || (fence == b"---" && line == b"...") {
+            return Ok(head);
+        }
+    }
+}
+
 /// `path` relative to the site root with `/` separators, for diagnostics and JSON.
 pub fn relative_to(site_root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(site_root).unwrap_or(path);
@@ -629,6 +700,24 @@ mod tests {
         assert!(!has_extension("guide/media/diagram.png\u{fffd}\u{fffd}", ".md"));
         assert!(!has_extension("容器", ".md"));
         assert!(!has_extension(".md", ".md"));
+    }
+
+    #[test]
+    fn reading_stamps_stops_after_the_front_matter() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("page.md");
+        let unclosed = "---\ntitle: T\nnever closed\n";
+        let cases = [
+            ("\u{feff}---\r\ntitle: T\r\n---\r\nbody\r\n", "\u{feff}---\r\ntitle: T\r\n---\r\n"),
+            ("---\ntitle: T\n...\nbody", "---\ntitle: T\n...\n"),
+            ("+++\ntitle = 'T'\n+++\nbody", "+++\ntitle = 'T'\n+++\n"),
+            ("# No front matter\nbody\n", "# No front matter\n"),
+            (unclosed, unclosed),
+        ];
+        for (text, head) in cases {
+            std::fs::write(&file, text).unwrap();
+            assert_eq!(String::from_utf8(read_front_matter(&file).unwrap()).unwrap(), head);
+        }
     }
 
     #[test]

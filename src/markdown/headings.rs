@@ -155,6 +155,22 @@ fn unique_id(wanted: &str, used: &mut UsedIds) -> String {
     candidate
 }
 
+/// Every section heading of `body` (tab headings are labels, not sections) with the id a
+/// rendered page gives it and the byte offset where it starts, so `l10n` can cut a page into
+/// sections that pair up with the rendered anchors and across languages.
+pub fn heading_offsets(body: &str) -> Vec<(Heading, usize)> {
+    let mut events: Vec<Spanned<'_>> =
+        pulldown_cmark::Parser::new_ext(body, super::parser_options()).into_offset_iter().collect();
+    let positions = Positions::of_text(body);
+    let headings = assign_ids(&mut events, &positions, &mut Vec::new());
+    let starts = events.iter().enumerate().filter_map(|(index, (event, range))| {
+        let Event::Start(Tag::Heading { .. }) = event else { return None };
+        let end = events[index..].iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))?;
+        (!super::tabs::is_tab_heading(&events[index + 1..index + end])).then_some(range.start)
+    });
+    headings.into_iter().zip(starts).collect()
+}
+
 /// A GitHub-style slug: lowercase, letters (CJK included), digits, `-` and `_` kept,
 /// spaces turned into `-`, everything else dropped.
 pub fn slugify(text: &str) -> String {

@@ -34,7 +34,7 @@ use std::ops::Range;
 use pulldown_cmark::{Event, Options, Parser};
 use source::{Positions, Sources};
 
-pub use headings::{Heading, slugify};
+pub use headings::{Heading, heading_offsets, slugify};
 pub use highlight::Highlighter;
 pub use links::{ExternalLink, PageLink, page_dir_of};
 
@@ -108,7 +108,7 @@ pub fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage {
     rendered
 }
 
-fn parser_options() -> Options {
+pub(crate) fn parser_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH

@@ -166,6 +166,14 @@ impl Builder {
 }
 
 impl<'a> Positions<'a> {
+    /// Positions in a bare text that is no page file, for callers that need only ids.
+    pub(super) fn of_text(body: &'a str) -> Positions<'a> {
+        let mut sources = Sources { files: Vec::new() };
+        sources.add("", "", body, 1);
+        let text = SourceText::of_file(&sources, 0, Some(0));
+        Positions::new(sources, &text)
+    }
+
     /// The positions of `text`, assembled from `sources`.
     pub(super) fn new(sources: Sources<'a>, text: &SourceText<'_>) -> Positions<'a> {
         let path = sources.file(0).source_path;

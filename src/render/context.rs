@@ -62,8 +62,23 @@ pub struct PageView<'a> {
     pub machine_translated: bool,
     pub source_href: String,
     pub handoff_date: Option<DateView>,
+    /// On a stale translation in a git repository: the source's sections changed since.
+    pub changed_sections: Vec<ChangedSection>,
     pub outline: &'a [Heading],
     pub children: Vec<ChildLink>,
+}
+
+/// A section of the source that changed since the translation was made.
+#[derive(Serialize)]
+pub struct ChangedSection {
+    /// The heading's id in the source page; empty for the text before the first heading.
+    pub id: String,
+    /// The translation's heading where the two pair up, else the source's.
+    pub title: String,
+    /// `changed`, `added` or `removed`.
+    pub change: &'static str,
+    /// The section in the source page; empty for a removed section.
+    pub href: String,
 }
 
 /// A date as shown to the reader and as ISO 8601 for `<time datetime>` (empty when the

@@ -15,11 +15,13 @@ use jiff::civil::Date;
 use crate::config::Config;
 use crate::content::{Locale, Page, Site, page::parent_folder};
 use crate::i18n::{Translations, UiStrings};
-use crate::l10n::{L10nReport, TranslationStatus};
+use crate::l10n::sections::Change;
+use crate::l10n::{L10nReport, SourceChanges, TranslationStatus};
 use crate::markdown::{RenderedPage, page_dir_of};
 use crate::output::{encode_path, relative_url};
 use context::{
-    Alternate, ChildLink, ChooserContext, DateView, LanguageLink, Link, NavView, PageContext, PageView, SiteView,
+    Alternate, ChangedSection, ChildLink, ChooserContext, DateView, LanguageLink, Link, NavView, PageContext, PageView,
+    SiteView,
 };
 use nav::{LocaleNav, NavTarget};
 use theme::Theme;
@@ -141,6 +143,8 @@ pub struct RenderContext<'a> {
     pub config: &'a Config,
     pub site: &'a Site,
     pub report: &'a L10nReport,
+    /// What changed in the sources of stale translations (only where git has the history).
+    pub source_changes: &'a SourceChanges,
     pub theme: &'a Theme,
     pub translations: &'a Translations,
     pub navs: &'a BTreeMap<Locale, LocaleNav>,
@@ -209,6 +213,7 @@ impl RenderContext<'_> {
                     String::new()
                 },
                 handoff_date: handoff.map(|date| format_date(date, strings)),
+                changed_sections: self.changed_sections(output, &dir),
                 outline: rendered.map_or(&[][..], |r| r.outline.as_slice()),
                 children: if is_section { self.child_links(output, &dir) } else { Vec::new() },
             },
@@ -247,6 +252,31 @@ impl RenderContext<'_> {
                 }
             },
         }
+    }
+
+    /// The source sections changed since a stale translation was made, linked into the
+    /// source page (removed ones are not there any more).
+    fn changed_sections(&self, output: &OutputPage<'_>, dir: &str) -> Vec<ChangedSection> {
+        let Some(diff) = self.source_changes.get(&(output.locale.clone(), output.key.clone())) else {
+            return Vec::new();
+        };
+        let source_page = relative_url(dir, &format!("{}/{}", self.config.default_locale, page_dir_of(&output.key)));
+        diff.sections
+            .iter()
+            .map(|section| {
+                let (change, href) = match section.change {
+                    Change::Changed => ("changed", format!("{source_page}#{}", section.id)),
+                    Change::Added => ("added", format!("{source_page}#{}", section.id)),
+                    Change::Removed => ("removed", String::new()),
+                };
+                ChangedSection {
+                    id: section.id.clone(),
+                    title: section.translated_title.clone().unwrap_or_else(|| section.title.clone()),
+                    change,
+                    href: if section.id.is_empty() && !href.is_empty() { source_page.clone() } else { href },
+                }
+            })
+            .collect()
     }
 
     fn absolute_url(&self, dir: &str) -> String {
@@ -456,6 +486,7 @@ impl RenderContext<'_> {
                 machine_translated: false,
                 source_href: String::new(),
                 handoff_date: None,
+                changed_sections: Vec::new(),
                 outline: &[],
                 children: Vec::new(),
             },

@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("chooser.html", include_str!("../../theme/templates/chooser.html")),
     ("404.html", include_str!("../../theme/templates/404.html")),
     ("redirect.html", include_str!("../../theme/templates/redirect.html")),
+    ("l10n.html", include_str!("../../theme/templates/l10n.html")),
 ];
 
 const CSS: &str = include_str!("../../theme/static/polydoc.css");

@@ -9,5 +9,6 @@ mod corpus;
 mod docfx;
 mod fixtures;
 mod html_validity;
+mod l10n;
 mod serve;
 mod support;
