@@ -328,15 +328,14 @@ impl InputFingerprints {
         InputFingerprints { site: hasher.finalize(), theme: theme.fingerprint, strings }
     }
 
-    fn body(&self, output: &OutputPage<'_>, page: &Page) -> Fingerprint {
+    /// `text_hash` is the page's `Page::text_hash`, which the load cache keeps.
+    fn body(&self, output: &OutputPage<'_>, page: &Page, text_hash: blake3::Hash) -> Fingerprint {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.site.as_bytes());
         hasher.update(self.strings[output.locale.as_str()].as_bytes());
         hasher.update(output.locale.as_str().as_bytes());
         hasher.update(page.source_path.as_bytes());
-        // The page's own text: digests are computed for source pages only.
-        hasher.update(page.body.as_bytes());
-        let _ = serde_json::to_writer(HashWriter(&mut hasher), &page.front_matter.meta);
+        hasher.update(text_hash.as_bytes());
         hasher.finalize()
     }
 }
@@ -359,12 +358,15 @@ fn render_markdown(
     bar: &ProgressBar,
 ) -> Vec<Option<(Fingerprint, Arc<RenderedPage>)>> {
     let cached = &cache.bodies;
+    let files = &cache.files;
     let rendered: Vec<Option<CachedBody>> = planned
         .par_iter()
         .progress_with(bar.clone())
         .map(|output| {
             let page = output.page()?;
-            let fingerprint = fingerprints.body(output, page);
+            let file = inputs.config.root.join(&page.source_path);
+            let text_hash = files.text_hash(&file).unwrap_or_else(|| page.text_hash());
+            let fingerprint = fingerprints.body(output, page, text_hash);
             let key = (output.locale.clone(), output.key.clone());
             let unchanged = |body: &&CachedBody| {
                 body.fingerprint == fingerprint

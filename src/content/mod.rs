@@ -87,7 +87,14 @@ struct LoadMode<'a> {
 /// file instead of the whole site.
 #[derive(Default)]
 pub struct LoadCache {
-    pages: std::sync::Mutex<std::collections::HashMap<PathBuf, (FileStamp, Arc<LoadedPage>)>>,
+    pages: std::sync::Mutex<std::collections::HashMap<PathBuf, CachedFile>>,
+}
+
+/// A loaded page with its file's stamp and a hash of its text (body and front matter).
+struct CachedFile {
+    stamp: FileStamp,
+    page: Arc<LoadedPage>,
+    text_hash: blake3::Hash,
 }
 
 type LoadedPage = (Option<Page>, Vec<Diagnostic>);
@@ -108,8 +115,8 @@ impl LoadCache {
                 .lock()
                 .expect("load cache lock")
                 .get(file)
-                .filter(|(s, _)| *s == stamp)
-                .map(|(_, p)| Arc::clone(p));
+                .filter(|cached| cached.stamp == stamp)
+                .map(|cached| Arc::clone(&cached.page));
             // Copy the page outside the lock: every thread loading pages passes here.
             if let Some(page) = cached {
                 return (*page).clone();
@@ -117,9 +124,17 @@ impl LoadCache {
         }
         let loaded = load();
         if let Some(stamp) = stamp {
-            self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), (stamp, Arc::new(loaded.clone())));
+            let text_hash = loaded.0.as_ref().map_or_else(|| blake3::hash(b""), Page::text_hash);
+            let cached = CachedFile { stamp, page: Arc::new(loaded.clone()), text_hash };
+            self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), cached);
         }
         loaded
+    }
+
+    /// The text hash of the page last loaded from `file` (see `Page::text_hash`), computed
+    /// once per change of the file rather than once per build.
+    pub fn text_hash(&self, file: &Path) -> Option<blake3::Hash> {
+        self.pages.lock().expect("load cache lock").get(file).map(|cached| cached.text_hash)
     }
 }
 

@@ -45,6 +45,18 @@ pub struct LineEndingDigests {
     pub crlf: String,
 }
 
+impl Page {
+    /// A hash of everything the page says: its body and every front-matter key.
+    pub fn text_hash(&self) -> blake3::Hash {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.body.as_bytes());
+        if let Ok(meta) = serde_json::to_vec(&self.front_matter.meta) {
+            hasher.update(&meta);
+        }
+        hasher.finalize()
+    }
+}
+
 impl LineEndingDigests {
     /// One pass over the lines feeds the LF and CRLF hashers; a file with a single kind of
     /// line ending feeds its own kind whole, and the as-is digest is one of the two unless
