@@ -62,15 +62,8 @@ fn page(locale: &Locale, rel_path: &str, bytes: &[u8]) -> Page {
 }
 
 fn locale_content(locale: &Locale, pages: Vec<Page>, with_assets: bool) -> LocaleContent {
-    let mut content = LocaleContent {
-        locale: locale.clone(),
-        pages: BTreeMap::new(),
-        assets: BTreeMap::new(),
-        diagrams: BTreeMap::new(),
-        includes: BTreeMap::new(),
-        toc: None,
-        folders: BTreeSet::from([String::new(), "guide/".to_string()]),
-    };
+    let mut content = LocaleContent::empty(locale.clone());
+    content.folders = BTreeSet::from([String::new(), "guide/".to_string()]);
     if with_assets {
         for rel_path in ["guide/media/Diagram.PNG", "media/logo.svg"] {
             let asset = Asset { rel_path: rel_path.to_string(), file: PathBuf::from(rel_path) };

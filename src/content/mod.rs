@@ -279,6 +279,19 @@ impl Site {
 }
 
 impl LocaleContent {
+    /// A locale folder with nothing in it yet.
+    pub fn empty(locale: Locale) -> LocaleContent {
+        LocaleContent {
+            locale,
+            pages: BTreeMap::new(),
+            assets: BTreeMap::new(),
+            diagrams: BTreeMap::new(),
+            includes: BTreeMap::new(),
+            toc: None,
+            folders: BTreeSet::new(),
+        }
+    }
+
     /// Whether `folder` (lowercase, trailing `/`) holds a page.
     pub fn has_folder(&self, folder: &str) -> bool {
         self.folders.contains(folder)
@@ -430,15 +443,7 @@ fn load_locale(
     mode: LoadMode<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> LocaleContent {
-    let mut content = LocaleContent {
-        locale: locale.clone(),
-        pages: BTreeMap::new(),
-        assets: BTreeMap::new(),
-        diagrams: BTreeMap::new(),
-        includes: BTreeMap::new(),
-        toc: None,
-        folders: BTreeSet::new(),
-    };
+    let mut content = LocaleContent::empty(locale.clone());
     let files = list_files(site_root, folder, diagnostics);
     // Pages are most of the work (reading, hashing, front matter), so they load in parallel.
     let (page_files, other_files): (Vec<_>, Vec<_>) =

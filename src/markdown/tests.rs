@@ -1,4 +1,3 @@
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::*;
@@ -10,19 +9,8 @@ use crate::i18n::Translations;
 /// an `includes/` folder are include files, other paths that are not `.md` become assets.
 fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
     let config = Config::parse(Path::new("/site"), "title='T'\nbase_url='https://x.org/'\ndefault_locale='en-us'\nlink_root='https://learn.microsoft.com'\n[locales.zh-cn]\n").unwrap();
-    let mut locales: Vec<LocaleContent> = config
-        .locales
-        .iter()
-        .map(|l| LocaleContent {
-            locale: l.locale.clone(),
-            pages: BTreeMap::new(),
-            assets: BTreeMap::new(),
-            diagrams: BTreeMap::new(),
-            includes: BTreeMap::new(),
-            toc: None,
-            folders: BTreeSet::new(),
-        })
-        .collect();
+    let mut locales: Vec<LocaleContent> =
+        config.locales.iter().map(|l| LocaleContent::empty(l.locale.clone())).collect();
     for (locale, rel_path, text) in files {
         let content = locales.iter_mut().find(|l| l.locale.as_str() == *locale).unwrap();
         if rel_path.contains("includes/") && rel_path.ends_with(".md") {
