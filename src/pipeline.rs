@@ -241,6 +241,7 @@ pub fn run(
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     summary.diagnostics = diagnostics;
     if let (Some(output), false) = (output, has_errors) {
+        let sidebars = render::slots::SidebarMemo::default();
         let context = RenderContext {
             config,
             site: &site,
@@ -251,6 +252,7 @@ pub fn run(
             navs: &navs,
             summaries: &summaries,
             children: &children,
+            sidebars: &sidebars,
         };
         let navigation = navigation_fingerprints(&navs, &summaries);
         summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
@@ -570,7 +572,9 @@ fn write_pages(
             let (entry, fresh) = match previous.filter(|p| p.cheap == cheap) {
                 Some(previous) => (CachedPage { cheap, ..previous.clone() }, false),
                 None => {
-                    let page_context = context.page_context(page, body.as_ref().map(|(_, body)| &**body));
+                    let page_context = context
+                        .page_context(page, body.as_ref().map(|(_, body)| &**body))
+                        .with_context(|| format!("rendering {}", page.dir()))?;
                     let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
                     match previous.filter(|p| p.exact == exact) {
                         Some(previous) => (CachedPage { cheap, exact, html: Arc::clone(&previous.html) }, false),
@@ -670,6 +674,10 @@ fn exact_fingerprint(
         &context.page.changed_sections,
     );
     let _ = serde_json::to_writer(HashWriter(&mut hasher), &(shown, rest, page_meta, &context.root));
+    if let Some(sidebar) = &context.slots.sidebar {
+        hasher.update(sidebar.html.as_bytes());
+        hasher.update(format!("{:?}", sidebar.current_at).as_bytes());
+    }
     hasher.finalize()
 }
 

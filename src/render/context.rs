@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::nav::SidebarItem;
+use super::slots::Slots;
 use super::theme::Assets;
 use crate::markdown::Heading;
 
@@ -36,6 +36,9 @@ pub struct PageContext<'a> {
     /// The template that renders this page.
     #[serde(skip)]
     pub template: &'static str,
+    /// The parts spliced in place of `page.content` and `nav.sidebar` (see `slots`).
+    #[serde(skip)]
+    pub slots: Slots<'a>,
 }
 
 #[derive(Serialize)]
@@ -52,7 +55,8 @@ pub struct PageView<'a> {
     pub author: String,
     pub date: Option<DateView>,
     pub meta: &'a Map<String, Value>,
-    pub content: &'a str,
+    /// The body's HTML (a slot marker until it is spliced in; empty when there is none).
+    pub content: &'static str,
     /// BCP 47 tag of the content's language; differs from `lang` on fallback pages.
     pub content_lang: String,
     /// `page`, `section`, `home` or `404`.
@@ -110,7 +114,9 @@ pub struct LanguageLink {
 
 #[derive(Serialize)]
 pub struct NavView {
-    pub sidebar: Vec<SidebarItem>,
+    /// The sidebar's HTML (a slot marker until it is spliced in), empty when the locale
+    /// has no navigation.
+    pub sidebar: &'static str,
     pub breadcrumbs: Vec<Link>,
     pub prev: Option<Link>,
     pub next: Option<Link>,

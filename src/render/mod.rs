@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod nav;
+pub mod slots;
 pub mod theme;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +24,8 @@ use context::{
     Alternate, ChangedSection, ChildLink, ChooserContext, DateView, LanguageLink, Link, NavView, PageContext, PageView,
     SiteView,
 };
-use nav::{LocaleNav, NavTarget};
+use nav::{LocaleNav, NavTarget, SidebarItem};
+use slots::{SidebarHtml, SidebarMemo, Slots};
 use theme::Theme;
 
 /// The front matter of pages that have none (generated listings).
@@ -152,21 +154,40 @@ pub struct RenderContext<'a> {
     pub summaries: &'a HashMap<(Locale, String), Summary>,
     /// (locale, folder key) → the keys of the output pages directly inside it.
     pub children: &'a HashMap<(Locale, String), Vec<String>>,
+    /// The sidebars rendered so far, shared by the pages of one open path.
+    pub sidebars: &'a SidebarMemo,
 }
 
 impl RenderContext<'_> {
     /// The HTML document of one output page.
     pub fn page_html(&self, output: &OutputPage<'_>, rendered: Option<&RenderedPage>) -> Result<String> {
-        self.render_page(&self.page_context(output, rendered))
+        self.render_page(&self.page_context(output, rendered)?)
     }
 
-    /// Renders a page context with the template its kind calls for.
+    /// Renders a page context with the template its kind calls for, then splices the body
+    /// and the sidebar into their slots.
     pub fn render_page(&self, context: &PageContext<'_>) -> Result<String> {
-        self.theme.render(context.template, context)
+        let shell = self.theme.render(context.template, context)?;
+        if let Some(html) = slots::fill(&shell, &context.slots) {
+            return Ok(html);
+        }
+        // The template changed a slot marker (escaped it, cut it): render with the values.
+        let mut value = serde_json::to_value(context)?;
+        if !context.page.content.is_empty() {
+            value["page"]["content"] = context.slots.content.into();
+        }
+        if let Some(sidebar) = &context.slots.sidebar {
+            value["nav"]["sidebar"] = sidebar.to_html().into();
+        }
+        self.theme.render(context.template, &value)
     }
 
     /// Everything the templates of one output page see.
-    pub fn page_context<'a>(&'a self, output: &OutputPage<'a>, rendered: Option<&'a RenderedPage>) -> PageContext<'a> {
+    pub fn page_context<'a>(
+        &'a self,
+        output: &OutputPage<'a>,
+        rendered: Option<&'a RenderedPage>,
+    ) -> Result<PageContext<'a>> {
         let locale = output.locale;
         let dir = output.dir();
         let strings = self.translations.get(locale);
@@ -187,7 +208,9 @@ impl RenderContext<'_> {
             "page"
         };
         let source_has_page = self.site.source().pages.contains_key(&output.key);
-        PageContext {
+        let content = rendered.map_or("", |r| r.html.as_str());
+        let (nav, sidebar) = self.nav_view(output, &dir, strings)?;
+        Ok(PageContext {
             lang: locale.bcp47(),
             locale: locale.as_str(),
             t: strings.as_map(),
@@ -202,7 +225,7 @@ impl RenderContext<'_> {
                 author: front_matter.and_then(|f| f.text("author")).unwrap_or_default(),
                 date: front_matter.and_then(|f| f.text("ms.date")).map(|raw| date_view(&raw, strings)),
                 meta: front_matter.map_or(&EMPTY_META, |f| &f.meta),
-                content: rendered.map_or("", |r| r.html.as_str()),
+                content: if content.is_empty() { "" } else { slots::CONTENT_SLOT },
                 content_lang: page.map_or_else(|| locale.bcp47(), |p| p.locale.bcp47()),
                 kind,
                 status,
@@ -220,7 +243,7 @@ impl RenderContext<'_> {
             canonical: self.canonical(output),
             alternates: self.alternates(output),
             languages: self.languages(output, &dir),
-            nav: Some(self.nav_view(output, &dir, strings)),
+            nav: Some(nav),
             redirect_url: front_matter.and_then(|f| f.text("redirect_url")),
             template: if front_matter.and_then(|f| f.text("redirect_url")).is_some() {
                 "redirect.html"
@@ -231,7 +254,8 @@ impl RenderContext<'_> {
             } else {
                 "page.html"
             },
-        }
+            slots: Slots { content, sidebar },
+        })
     }
 
     pub(crate) fn status_of(&self, output: &OutputPage<'_>) -> (&'static str, bool, Option<Date>) {
@@ -376,7 +400,12 @@ impl RenderContext<'_> {
             .collect()
     }
 
-    fn nav_view(&self, output: &OutputPage<'_>, dir: &str, strings: &UiStrings) -> NavView {
+    fn nav_view(
+        &self,
+        output: &OutputPage<'_>,
+        dir: &str,
+        strings: &UiStrings,
+    ) -> Result<(NavView, Option<SidebarHtml>)> {
         let locale = output.locale;
         let nav = &self.navs[locale];
         let href = |target: &NavTarget| target_href(locale, dir, target);
@@ -415,13 +444,45 @@ impl RenderContext<'_> {
             );
         }
         let (previous, next) = nav.neighbours(&output.key);
-        NavView {
-            sidebar: nav.sidebar(&output.key, &href),
+        let sidebar = self.sidebar(output, dir, strings)?;
+        let view = NavView {
+            sidebar: if sidebar.is_some() { slots::SIDEBAR_SLOT } else { "" },
             breadcrumbs,
             prev: previous.map(link_to),
             next: next.map(link_to),
             toc_url: relative_url(dir, &format!("{locale}/toc.json")),
+        };
+        Ok((view, sidebar))
+    }
+
+    /// The sidebar of the page: rendered once per locale, open path and folder depth
+    /// (its links go up to the output root and down again, so they hold for every page of
+    /// that depth), with the page's own link marked.
+    fn sidebar(&self, output: &OutputPage<'_>, dir: &str, strings: &UiStrings) -> Result<Option<SidebarHtml>> {
+        #[derive(serde::Serialize)]
+        struct SidebarContext<'a> {
+            items: Vec<SidebarItem>,
+            t: &'a BTreeMap<String, String>,
         }
+        let locale = output.locale;
+        let nav = &self.navs[locale];
+        if nav.roots.is_empty() {
+            return Ok(None);
+        }
+        let depth = dir.split('/').filter(|segment| !segment.is_empty()).count();
+        let open_path = nav.open_path(&output.key);
+        let up = "../".repeat(depth);
+        let href = |target: &NavTarget| match target {
+            NavTarget::External(url) if !url.starts_with("asset:") => url.clone(),
+            NavTarget::None => String::new(),
+            target => format!("{up}{}", target_href(locale, "", target)),
+        };
+        let html = self.sidebars.get_or_render((locale.clone(), open_path.to_vec(), depth), || {
+            let context = SidebarContext { items: nav.sidebar(open_path, &href), t: strings.as_map() };
+            self.theme.render("sidebar.html", &context)
+        })?;
+        let own = format!("{up}{locale}/{}", encode_path(&page_dir_of(&output.key)));
+        Ok(Some(SidebarHtml::marking(html, &own)))
     }
 
     /// The root `index.html`: links to every locale, and a script that picks one.
@@ -496,6 +557,7 @@ impl RenderContext<'_> {
             nav: None,
             redirect_url: None,
             template: "404.html",
+            slots: Slots::default(),
         };
         self.theme.render(context.template, &context)
     }

@@ -40,12 +40,13 @@ pub struct LocaleNav {
     order_index: HashMap<String, usize>,
 }
 
-/// One entry of a page's sidebar: the open path is expanded, the rest collapsed.
+/// One entry of a sidebar: the open path is expanded, the rest collapsed. Which entry is
+/// the current page is not part of it: pages on the same open path share one rendering,
+/// and `render` marks the page's own link afterwards.
 #[derive(Clone, Debug, Serialize)]
 pub struct SidebarItem {
     pub title: String,
     pub href: String,
-    pub active: bool,
     pub open: bool,
     pub has_children: bool,
     pub children: Vec<SidebarItem>,
@@ -100,11 +101,26 @@ impl LocaleNav {
         }
     }
 
-    /// The sidebar for the page `key`: every root entry, and the children of each entry on
-    /// the path to the page. `href` maps a target to a URL relative to the page.
-    pub fn sidebar(&self, key: &str, href: &dyn Fn(&NavTarget) -> String) -> Vec<SidebarItem> {
-        let path = self.positions.get(key).map_or(&[][..], Vec::as_slice);
-        sidebar_level(&self.roots, path, href)
+    /// The open path of the page `key`'s sidebar: the index path of its entry, without the
+    /// entry itself when it has no children to expand. Pages with the same open path show
+    /// the same sidebar (siblings in a long TOC share it), so it is rendered once for them.
+    pub fn open_path(&self, key: &str) -> &[usize] {
+        let Some(path) = self.positions.get(key) else { return &[] };
+        let mut nodes = &self.roots;
+        for (depth, &index) in path.iter().enumerate() {
+            let node = &nodes[index];
+            if depth + 1 == path.len() && node.children.is_empty() {
+                return &path[..depth];
+            }
+            nodes = &node.children;
+        }
+        path
+    }
+
+    /// The sidebar along `open_path`: every root entry, and the children of each entry on
+    /// the path. `href` maps a target to a URL.
+    pub fn sidebar(&self, open_path: &[usize], href: &dyn Fn(&NavTarget) -> String) -> Vec<SidebarItem> {
+        sidebar_level(&self.roots, open_path, href)
     }
 
     /// The entries above the page `key` that link somewhere, outermost first.
@@ -156,13 +172,11 @@ fn sidebar_level(nodes: &[NavNode], path: &[usize], href: &dyn Fn(&NavTarget) ->
         .enumerate()
         .map(|(index, node)| {
             let on_path = path.first() == Some(&index);
-            let active = on_path && path.len() == 1;
             let open = on_path && !node.children.is_empty();
             let children = if open { sidebar_level(&node.children, &path[1..], href) } else { Vec::new() };
             SidebarItem {
                 title: node.title.clone(),
                 href: href(&node.target),
-                active,
                 open,
                 has_children: !node.children.is_empty(),
                 children,

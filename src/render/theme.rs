@@ -14,6 +14,7 @@ use crate::markdown::highlight;
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../theme/templates/base.html")),
     ("macros.html", include_str!("../../theme/templates/macros.html")),
+    ("sidebar.html", include_str!("../../theme/templates/sidebar.html")),
     ("footer.html", include_str!("../../theme/templates/footer.html")),
     ("page.html", include_str!("../../theme/templates/page.html")),
     ("section.html", include_str!("../../theme/templates/section.html")),
@@ -113,19 +114,25 @@ pub fn render_diagram(text: &str, context: &impl Serialize) -> Result<String> {
     Tera::one_off(text, &context, true).map_err(|error| anyhow!("{}", error_chain(&error)))
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values. Tera calls it for
+/// every printed value, so it copies unescaped runs whole instead of char by char.
 fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        escaped.push_str(&text[start..at]);
+        escaped.push_str(entity);
+        start = at + 1;
     }
+    escaped.push_str(&text[start..]);
     escaped
 }
 

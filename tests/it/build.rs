@@ -343,3 +343,18 @@ fn seed_pages_main_content_snapshots() {
         insta::assert_snapshot!(*name, element(html, "main"));
     }
 }
+
+#[test]
+fn a_template_that_escapes_the_body_gets_it_escaped() {
+    // The body and the sidebar are spliced in after the template ran; a template that
+    // prints them escaped must still get what Tera would have printed.
+    let site = TestSite::example();
+    let page = std::fs::read_to_string(site.path("templates/page.html"))
+        .unwrap_or_else(|_| include_str!("../../theme/templates/page.html").to_string());
+    site.write("templates/page.html", page.replace("{{ page.content | safe }}", "<pre>{{ page.content }}</pre>"));
+    site.build_ok();
+    let html = site.output("en-us/about/containers-vs-vm/index.html");
+    assert!(html.contains("<pre>&lt;"), "the body is not printed escaped");
+    assert!(!html.contains('\u{E000}'), "a slot marker leaked into the output");
+    assert!(html.contains(r#"aria-current="page""#), "the sidebar lost its current page");
+}

@@ -99,13 +99,22 @@ fn toc_md_headings_are_groups_and_linked_headings_are_entries() {
     ]);
     assert_eq!(toc_json(&site, "en-us"), expected);
 
-    // The sidebar of a page holds its open path: its group is expanded, the page active.
+    // The sidebar of a page holds its open path: its group is expanded, the page marked
+    // current. Siblings share one rendering, so links go through the output root.
     let html = site.output("en-us/start/install/index.html");
     let sidebar = element_with_class(&html, "nav", "pd-sidebar");
     assert!(sidebar.contains("<summary>Getting started</summary>"), "{sidebar}");
-    assert!(sidebar.contains(r#"href="../first-steps/">First steps</a>"#), "{sidebar}");
-    assert!(sidebar.contains(r#"aria-current="page">Install</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../../en-us/start/first-steps/">First steps</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../../en-us/start/install/" aria-current="page">Install</a>"#), "{sidebar}");
+    assert_eq!(sidebar.matches("aria-current").count(), 1, "{sidebar}");
     assert!(sidebar.contains("<summary>Reference</summary>"), "{sidebar}");
+    // Its sibling shows the same sidebar with its own link marked instead.
+    let sibling = site.output("en-us/start/first-steps/index.html");
+    let sibling_sidebar = element_with_class(&sibling, "nav", "pd-sidebar");
+    assert_eq!(
+        sibling_sidebar.replace(r#"first-steps/" aria-current="page""#, r#"first-steps/""#),
+        sidebar.replace(r#"install/" aria-current="page""#, r#"install/""#)
+    );
 }
 
 #[test]
