@@ -85,6 +85,16 @@ pub struct BuildCache {
     /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
     /// inputs they were made from.
     site_files: Option<(Fingerprint, Vec<(String, Written)>)>,
+    /// Whether bodies and pages are kept for a next build. A one-off build does not keep
+    /// them: every page's HTML at once would be most of its memory.
+    retain: bool,
+}
+
+impl BuildCache {
+    /// A cache for a process that builds the same site again and again (`serve`).
+    pub fn for_rebuilds() -> BuildCache {
+        BuildCache { retain: true, ..BuildCache::default() }
+    }
 }
 
 /// One file as handed to an `Output`.
@@ -393,6 +403,9 @@ fn render_markdown(
         })
         .collect();
     bar.finish_and_clear();
+    if !cache.retain {
+        return rendered.into_iter().map(|body| body.map(|b| (b.output_fingerprint(), b.body))).collect();
+    }
     cache.bodies = planned
         .iter()
         .zip(&rendered)
@@ -561,40 +574,51 @@ fn write_pages(
 ) -> Result<Vec<String>> {
     let bar = progress(options, "pages", planned.len());
     let cached = &cache.pages;
-    let pages: Vec<(CachedPage, bool)> = planned
+    let retain = cache.retain;
+    let pages: Vec<(Option<CachedPage>, bool)> = planned
         .par_iter()
         .zip(rendered)
         .progress_with(bar.clone())
         .map(|(page, body)| {
+            let path = format!("{}index.html", page.dir());
             let body_fingerprint = body.as_ref().map(|(f, _)| f);
             let cheap = cheap_fingerprint(fingerprints, navigation[page.locale], context, page, body_fingerprint);
             let previous = cached.get(&(page.locale.clone(), page.key.clone()));
-            let (entry, fresh) = match previous.filter(|p| p.cheap == cheap) {
-                Some(previous) => (CachedPage { cheap, ..previous.clone() }, false),
+            if let Some(previous) = previous.filter(|p| p.cheap == cheap) {
+                output.write(&path, Arc::clone(&previous.html))?;
+                return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
+            }
+            let page_context = context
+                .page_context(page, body.as_ref().map(|(_, body)| &**body))
+                .with_context(|| format!("rendering {}", page.dir()))?;
+            if !retain {
+                let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
+                output.write(&path, Bytes::from(html.into_bytes()))?;
+                return Ok((None, true));
+            }
+            let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
+            let (entry, fresh) = match previous.filter(|p| p.exact == exact) {
+                Some(previous) => (CachedPage { cheap, exact, html: Arc::clone(&previous.html) }, false),
                 None => {
-                    let page_context = context
-                        .page_context(page, body.as_ref().map(|(_, body)| &**body))
-                        .with_context(|| format!("rendering {}", page.dir()))?;
-                    let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
-                    match previous.filter(|p| p.exact == exact) {
-                        Some(previous) => (CachedPage { cheap, exact, html: Arc::clone(&previous.html) }, false),
-                        None => {
-                            let html = context
-                                .render_page(&page_context)
-                                .with_context(|| format!("rendering {}", page.dir()))?;
-                            (CachedPage { cheap, exact, html: Bytes::from(html.into_bytes()) }, true)
-                        }
-                    }
+                    let html =
+                        context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
+                    (CachedPage { cheap, exact, html: Bytes::from(html.into_bytes()) }, true)
                 }
             };
-            output.write(&format!("{}index.html", page.dir()), Arc::clone(&entry.html))?;
-            Ok((entry, fresh))
+            output.write(&path, Arc::clone(&entry.html))?;
+            Ok((Some(entry), fresh))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
     let rendered_dirs = planned.iter().zip(&pages).filter(|(_, (_, fresh))| *fresh).map(|(p, _)| p.dir()).collect();
-    cache.pages =
-        planned.iter().zip(pages).map(|(page, (entry, _))| ((page.locale.clone(), page.key.clone()), entry)).collect();
+    if !cache.retain {
+        return Ok(rendered_dirs);
+    }
+    cache.pages = planned
+        .iter()
+        .zip(pages)
+        .filter_map(|(page, (entry, _))| Some(((page.locale.clone(), page.key.clone()), entry?)))
+        .collect();
     Ok(rendered_dirs)
 }
 

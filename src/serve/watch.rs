@@ -43,7 +43,7 @@ impl Builder {
     pub(super) fn new(root: &Path) -> Result<Builder> {
         // An unusable site at start-up is a usage error, as for `build`.
         Config::load(root)?;
-        Ok(Builder { root: root.to_path_buf(), cache: BuildCache::default(), printed: Vec::new() })
+        Ok(Builder { root: root.to_path_buf(), cache: BuildCache::for_rebuilds(), printed: Vec::new() })
     }
 
     pub(super) fn rebuild(&mut self) -> Outcome {
