@@ -71,7 +71,7 @@ fn locale_content(locale: &Locale, pages: Vec<Page>, with_assets: bool) -> Local
         }
     }
     for page in pages {
-        content.pages.insert(page.key.clone(), page);
+        content.pages.insert(page.key.clone(), std::sync::Arc::new(page));
     }
     content
 }

@@ -37,8 +37,9 @@ pub struct Site {
 #[derive(Debug)]
 pub struct LocaleContent {
     pub locale: Locale,
-    /// By lowercase path under the locale folder (`about/containers-vs-vm.md`).
-    pub pages: BTreeMap<String, Page>,
+    /// By lowercase path under the locale folder (`about/containers-vs-vm.md`). Shared,
+    /// so a rebuild takes unchanged pages from the `LoadCache` without copying them.
+    pub pages: BTreeMap<String, Arc<Page>>,
     /// Files copied beside the pages (`about/media/diagram.png`), by lowercase path.
     pub assets: BTreeMap<String, Asset>,
     /// `*.svg.tera` diagram templates, by the lowercase path of the SVG they produce.
@@ -97,7 +98,7 @@ struct CachedFile {
     text_hash: blake3::Hash,
 }
 
-type LoadedPage = (Option<Page>, Vec<Diagnostic>);
+type LoadedPage = (Option<Arc<Page>>, Vec<Diagnostic>);
 /// A file's modification time and size: what tells an unchanged file from a changed one.
 pub type FileStamp = (std::time::SystemTime, u64);
 
@@ -117,14 +118,13 @@ impl LoadCache {
                 .get(file)
                 .filter(|cached| cached.stamp == stamp)
                 .map(|cached| Arc::clone(&cached.page));
-            // Copy the page outside the lock: every thread loading pages passes here.
             if let Some(page) = cached {
                 return (*page).clone();
             }
         }
         let loaded = load();
         if let Some(stamp) = stamp {
-            let text_hash = loaded.0.as_ref().map_or_else(|| blake3::hash(b""), Page::text_hash);
+            let text_hash = loaded.0.as_ref().map_or_else(|| blake3::hash(b""), |page| page.text_hash());
             let cached = CachedFile { stamp, page: Arc::new(loaded.clone()), text_hash };
             self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), cached);
         }
@@ -448,14 +448,14 @@ fn load_locale(
     // Pages are most of the work (reading, hashing, front matter), so they load in parallel.
     let (page_files, other_files): (Vec<_>, Vec<_>) =
         files.into_iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
-    let loaded: Vec<(Option<Page>, Vec<Diagnostic>)> = page_files
+    let loaded: Vec<LoadedPage> = page_files
         .par_iter()
         .map(|(rel_path, file)| {
             let load = || {
                 let mut page_diagnostics = Vec::new();
                 let page =
                     load_page(site_root, locale, rel_path, file, mode.is_source, mode.reading, &mut page_diagnostics);
-                (page, page_diagnostics)
+                (page.map(Arc::new), page_diagnostics)
             };
             match mode.cache {
                 Some(cache) => cache.page(file, load),
@@ -501,7 +501,7 @@ fn load_locale(
                         continue;
                     }
                     content.folders.insert(parent_folder(&page.key).to_string());
-                    content.pages.insert(page.key.clone(), page);
+                    content.pages.insert(page.key.clone(), Arc::new(page));
                 }
                 None => {
                     content.assets.insert(lower, Asset { rel_path, file });

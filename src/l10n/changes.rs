@@ -67,7 +67,7 @@ pub fn source_changes(
     let mut changes = SourceChanges::new();
     for (((locale, key), _), base) in wanted.into_iter().zip(bases) {
         let Some(base) = base else { continue };
-        let translation = site.locale(&locale).and_then(|content| content.pages.get(&key));
+        let translation = site.locale(&locale).and_then(|content| content.pages.get(&key)).map(|page| &**page);
         let old = String::from_utf8_lossy(&base.bytes);
         let diff = sections::diff(&old, &source.pages[&key], translation);
         changes.insert((locale, key), diff);

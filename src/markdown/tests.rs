@@ -35,7 +35,7 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
                 digests: LineEndingDigests::of(text.as_bytes()),
             };
             content.folders.insert(parent_folder(&page.key).to_string());
-            content.pages.insert(page.key.clone(), page);
+            content.pages.insert(page.key.clone(), std::sync::Arc::new(page));
             continue;
         }
         if !rel_path.ends_with(".md") {
@@ -57,7 +57,7 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
             digests: LineEndingDigests::of(text.as_bytes()),
         };
         content.folders.insert(parent_folder(&page.key).to_string());
-        content.pages.insert(page.key.clone(), page);
+        content.pages.insert(page.key.clone(), std::sync::Arc::new(page));
     }
     (config, Site { locales, diagnostics: Vec::new() })
 }

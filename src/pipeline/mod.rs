@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::{FileStamp, LoadCache, Locale, Page, Site, file_stamp, relative_to};
+use crate::content::{Locale, Page, Site, file_stamp, relative_to};
 use crate::diagnostic::{self, Diagnostic, Mode};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
@@ -25,6 +25,11 @@ use crate::output::{Bytes, Output, Staging};
 use crate::render::nav::LocaleNav;
 use crate::render::theme::{Theme, render_diagram};
 use crate::render::{self, OutputPage, RenderContext, Source, Summary};
+
+mod cache;
+
+pub use cache::BuildCache;
+use cache::{CachedBody, CachedPage, Fingerprint, Recorder, Written};
 
 /// What to build and where.
 #[derive(Clone, Debug)]
@@ -70,92 +75,6 @@ impl BuildSummary {
     pub fn warnings(&self) -> usize {
         self.diagnostics.len() - self.errors()
     }
-}
-
-/// What a process keeps between builds of one site (`serve` rebuilds with it): each
-/// output page's body and HTML with the fingerprint of every input they were made from,
-/// and the highlighter with its cache. A build reuses an entry only when the fingerprint
-/// of the current inputs is identical, so reuse can never serve stale output.
-#[derive(Default)]
-pub struct BuildCache {
-    bodies: HashMap<(Locale, String), CachedBody>,
-    pages: HashMap<(Locale, String), CachedPage>,
-    highlighter: Option<Arc<Highlighter>>,
-    files: LoadCache,
-    /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
-    /// inputs they were made from.
-    site_files: Option<(Fingerprint, Vec<(String, Written)>)>,
-    /// Whether bodies and pages are kept for a next build. A one-off build does not keep
-    /// them: every page's HTML at once would be most of its memory.
-    retain: bool,
-}
-
-impl BuildCache {
-    /// A cache for a process that builds the same site again and again (`serve`).
-    pub fn for_rebuilds() -> BuildCache {
-        BuildCache { retain: true, ..BuildCache::default() }
-    }
-}
-
-/// One file as handed to an `Output`.
-#[derive(Clone)]
-enum Written {
-    Bytes(Bytes),
-    Copy(PathBuf),
-}
-
-/// An `Output` that also keeps what passes through it, so it can be replayed.
-struct Recorder<'a> {
-    output: &'a dyn Output,
-    files: std::sync::Mutex<Vec<(String, Written)>>,
-}
-
-impl Output for Recorder<'_> {
-    fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
-        self.files.lock().expect("recorder lock").push((rel_path.to_string(), Written::Bytes(Arc::clone(&bytes))));
-        self.output.write(rel_path, bytes)
-    }
-
-    fn copy(&self, rel_path: &str, from: &std::path::Path) -> Result<()> {
-        self.files.lock().expect("recorder lock").push((rel_path.to_string(), Written::Copy(from.to_path_buf())));
-        self.output.copy(rel_path, from)
-    }
-}
-
-type Fingerprint = blake3::Hash;
-
-/// A rendered page body, the fingerprint of its inputs, and the files it read while
-/// rendering (code snippets) with their stamps at the time.
-#[derive(Clone)]
-struct CachedBody {
-    fingerprint: Fingerprint,
-    body: Arc<RenderedPage>,
-    read_files: Vec<(PathBuf, Option<FileStamp>)>,
-}
-
-impl CachedBody {
-    /// What the page's HTML depends on through this body: its inputs and the files it read.
-    fn output_fingerprint(&self) -> Fingerprint {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(self.fingerprint.as_bytes());
-        for (file, stamp) in &self.read_files {
-            hasher.update(file.as_os_str().as_encoded_bytes());
-            hasher.update(format!("{stamp:?}").as_bytes());
-        }
-        hasher.finalize()
-    }
-}
-
-/// A page's HTML with two fingerprints of what it shows: a cheap one over shared inputs
-/// (the locale's whole navigation and titles, the page's body and status) that lets an
-/// edit of one page skip building every other page's template context, and an exact one
-/// over the context itself, used when the cheap one changed (a title edit changes every
-/// page's cheap fingerprint, but only the pages showing that title change exactly).
-#[derive(Clone)]
-struct CachedPage {
-    cheap: Fingerprint,
-    exact: Fingerprint,
-    html: Bytes,
 }
 
 /// Builds the site into `options.out_dir` (or only checks it when that is `None`). The
