@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -23,6 +23,56 @@ pub enum Severity {
 pub enum Mode {
     Build,
     Check,
+}
+
+/// Every diagnostic code polydoc produces. Diagnostics read back from the build cache
+/// must name one of them (a test checks the sources against this list).
+pub const CODES: &[&str] = &[
+    "bad-date",
+    "bad-directive",
+    "broken-anchor",
+    "broken-image",
+    "broken-link",
+    "broken-toc-entry",
+    "case-mismatch",
+    "duplicate-id",
+    "duplicate-url",
+    "encoding",
+    "external-link",
+    "front-matter",
+    "git-history",
+    "include",
+    "io",
+    "landing",
+    "missing-alt",
+    "orphaned-translation",
+    "site-root-link",
+    "toc",
+    "unknown-directive",
+    "unknown-locale",
+];
+
+/// Reads a diagnostic back (from the build cache): its code must be one of `CODES`.
+impl<'de> serde::Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Diagnostic, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            severity: Severity,
+            code: String,
+            path: String,
+            line: usize,
+            column: usize,
+            message: String,
+            help: Option<String>,
+        }
+        let stored = Stored::deserialize(deserializer)?;
+        let code = CODES
+            .iter()
+            .find(|known| **known == stored.code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown diagnostic code `{}`", stored.code)))?;
+        let Stored { severity, path, line, column, message, help, .. } = stored;
+        Ok(Diagnostic { severity, code, path, line, column, message, help })
+    }
 }
 
 /// Codes of problems that are errors in `check` and warnings in `build`: something the
@@ -63,7 +113,7 @@ pub fn to_json(diagnostics: &[Diagnostic]) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// A stable kebab-case name (`broken-link`, `front-matter`, …).
+    /// A stable kebab-case name (`broken-link`, `front-matter`, …), one of `CODES`.
     pub code: &'static str,
     /// Relative to the site root, with `/` separators.
     pub path: String,
@@ -246,6 +296,31 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_in_the_sources_is_a_known_code() {
+        let call =
+            regex::Regex::new(r#"(?:Diagnostic::(?:error|warning)|Problem::new|warn)\(\s*"([a-z][a-z-]*)""#).unwrap();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = 0;
+        for entry in walkdir::WalkDir::new(&src) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for code in call.captures_iter(&text).map(|c| c[1].to_string()) {
+                found += 1;
+                let in_a_test = entry.path().ends_with("tests.rs") || code == "x";
+                assert!(
+                    in_a_test || CODES.contains(&code.as_str()),
+                    "{}: `{code}` is not in CODES",
+                    entry.path().display()
+                );
+            }
+        }
+        assert!(found > 50, "the scan found only {found} codes");
+    }
 
     #[test]
     fn severity_of_links_pointing_nowhere_depends_on_the_command() {

@@ -120,6 +120,18 @@ fn print_timings(summary: &BuildSummary) {
         let seconds = duration.as_secs_f64();
         eprintln!("{phase:<12} {seconds:>7.3} s {:>6.1} %", seconds / total * 100.0);
     }
+    let pages: usize = summary.pages.values().map(|(own, fallback)| own + fallback).sum();
+    eprintln!(
+        "rendered: {} page bodies, {} page templates, of {pages} pages (the rest from the cache)",
+        summary.bodies_rendered,
+        summary.rendered.len()
+    );
+    if !summary.slowest.is_empty() {
+        eprintln!("slowest pages (Markdown):");
+        for (page, duration) in &summary.slowest {
+            eprintln!("  {:>8.1} ms  {page}", duration.as_secs_f64() * 1000.0);
+        }
+    }
 }
 
 fn print_summary(summary: &BuildSummary, out_dir: &std::path::Path) {

@@ -17,6 +17,11 @@ pub trait Output: Sync {
     fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()>;
     /// Stores the file `from` at `rel_path`.
     fn copy(&self, rel_path: &str, from: &Path) -> Result<()>;
+    /// Stores at `rel_path` the previous output's file there, if it has one of `len` bytes;
+    /// false when it has not (the caller then writes the file).
+    fn reuse(&self, _rel_path: &str, _len: u64) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// The relative URL from the folder `from_dir` to `to`, both relative to the output root.
@@ -100,22 +105,50 @@ impl Staging {
     }
 }
 
-impl Output for Staging {
-    fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
+impl Staging {
+    /// The staging path for `rel_path`, its folder created. A file already there may be a
+    /// hard link into the previous output (`reuse`): it is unlinked, never written
+    /// through, so the previous output stays intact whatever happens to this build.
+    fn fresh_path(&self, rel_path: &str) -> Result<PathBuf> {
         let path = self.dir.join(rel_path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(error).with_context(|| format!("cannot replace {}", path.display()))
+            }
+            _ => Ok(path),
+        }
+    }
+}
+
+impl Output for Staging {
+    fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
+        let path = self.fresh_path(rel_path)?;
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
     fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {
-        let path = self.dir.join(rel_path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
+        let path = self.fresh_path(rel_path)?;
         std::fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
         Ok(())
+    }
+
+    /// Hard-links the previous output's file (it is still in place: the staging folder
+    /// replaces it only at the end), or copies it where links are not supported.
+    fn reuse(&self, rel_path: &str, len: u64) -> Result<bool> {
+        let previous = self.target.join(rel_path);
+        match std::fs::symlink_metadata(&previous) {
+            Ok(metadata) if metadata.is_file() && metadata.len() == len => {}
+            _ => return Ok(false),
+        }
+        let path = self.fresh_path(rel_path)?;
+        if std::fs::hard_link(&previous, &path).is_err() {
+            std::fs::copy(&previous, &path)
+                .with_context(|| format!("cannot copy {} to {}", previous.display(), path.display()))?;
+        }
+        Ok(true)
     }
 }
 

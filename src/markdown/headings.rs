@@ -15,7 +15,7 @@ use super::{Spanned, tabs};
 use crate::diagnostic::Diagnostic;
 
 /// One heading of a page.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub id: String,

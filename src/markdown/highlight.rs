@@ -15,10 +15,15 @@ use two_face::theme::EmbeddedThemeName;
 
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
+/// A code block by (language, code).
+pub type BlockKey = (String, String);
+
 /// Highlights code blocks; build once, share by reference.
 pub struct Highlighter {
     syntaxes: SyntaxSet,
-    cache: Mutex<HashMap<(String, String), Arc<str>>>,
+    /// (language, code) → HTML, and whether this build used it (only used blocks go to
+    /// the persistent cache, so it does not grow with code that no page shows any more).
+    cache: Mutex<HashMap<BlockKey, (Arc<str>, bool)>>,
     /// Off only to measure what highlighting costs (`POLYDOC_NO_HIGHLIGHT`).
     enabled: bool,
 }
@@ -44,12 +49,34 @@ impl Highlighter {
     pub fn code_block(&self, info: &str, code: &str) -> Arc<str> {
         let language = info.split([' ', ',', '{']).next().unwrap_or("").trim().to_string();
         let key = (language, code.to_string());
-        if let Some(html) = self.cache.lock().expect("highlight cache lock").get(&key) {
+        if let Some((html, used)) = self.cache.lock().expect("highlight cache lock").get_mut(&key) {
+            *used = true;
             return Arc::clone(html);
         }
         let html: Arc<str> = self.render(&key.0, code).into();
-        self.cache.lock().expect("highlight cache lock").insert(key, Arc::clone(&html));
+        self.cache.lock().expect("highlight cache lock").insert(key, (Arc::clone(&html), true));
         html
+    }
+
+    /// Adds blocks highlighted by an earlier build (`BuildCache::load`).
+    pub fn preload(&self, blocks: Vec<(BlockKey, String)>) {
+        if !self.enabled {
+            return;
+        }
+        let mut cache = self.cache.lock().expect("highlight cache lock");
+        cache.extend(blocks.into_iter().map(|(key, html)| (key, (Arc::from(html), false))));
+    }
+
+    /// The blocks this highlighter returned since it was made, sorted.
+    pub fn used_blocks(&self) -> Vec<(BlockKey, String)> {
+        let cache = self.cache.lock().expect("highlight cache lock");
+        let mut blocks: Vec<_> = cache
+            .iter()
+            .filter(|(_, (_, used))| *used)
+            .map(|(key, (html, _))| (key.clone(), html.to_string()))
+            .collect();
+        blocks.sort_by(|a, b| a.0.cmp(&b.0));
+        blocks
     }
 
     /// Like `code_block`, with the given 1-based lines marked (a snippet's `highlight`).

@@ -21,7 +21,7 @@ use crate::diagnostic::Diagnostic;
 use crate::output::relative_url;
 
 /// A link from a page to a fragment of another page (or of itself through its path).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageLink {
     /// The target page's key, or a folder key ending in `/`.
     pub key: String,
@@ -31,7 +31,7 @@ pub struct PageLink {
 }
 
 /// An `http(s)` URL written in a page or TOC, for `check --external`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalLink {
     pub url: String,
     /// The file holding the link, relative to the site root.

@@ -62,6 +62,10 @@ pub struct BuildSummary {
     /// Output pages (`zh-cn/about/x/`) whose templates ran in this build; the others were
     /// taken from the cache unchanged.
     pub rendered: Vec<String>,
+    /// How many page bodies were rendered from Markdown (the others came from the cache).
+    pub bodies_rendered: usize,
+    /// The output pages whose Markdown took longest to render, slowest first (at most 10).
+    pub slowest: Vec<(String, Duration)>,
     pub elapsed: Duration,
     /// Wall time per phase, in pipeline order.
     pub timings: Vec<(&'static str, Duration)>,
@@ -82,14 +86,25 @@ impl BuildSummary {
 /// has no errors. Content problems come back as diagnostics; an `Err` means the site or
 /// the environment is unusable (unreadable config, templates that do not compile, I/O).
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
-    let mut cache = BuildCache::default();
     let Some(out_dir) = &options.out_dir else {
-        return run(config, options, &mut cache, None);
+        return run(config, options, &mut BuildCache::default(), None);
     };
+    let started = Instant::now();
+    let mut cache = BuildCache::load(&config.root, out_dir);
+    let loading = started.elapsed();
     let staging = Staging::create(out_dir)?;
     match run(config, options, &mut cache, Some(&staging)) {
-        Ok(summary) if summary.written => {
+        Ok(mut summary) if summary.written => {
             staging.commit()?;
+            let saving = Instant::now();
+            if let Err(error) = cache.save(&config.root, out_dir) {
+                // The site is built; only the next build will be slower.
+                let message = format!("the build cache was not saved: {error:#}");
+                summary.diagnostics.push(Diagnostic::warning("io", ".polydoc-cache/build", message));
+            }
+            summary.timings.insert(0, ("cache load", loading));
+            summary.timings.push(("cache save", saving.elapsed()));
+            summary.elapsed = started.elapsed();
             Ok(summary)
         }
         outcome => {
@@ -131,7 +146,7 @@ pub fn run(
     };
     let inputs = InputFingerprints::of(config, &site, &translations, &theme);
     timings.mark("plan");
-    let rendered = render_markdown(
+    let MarkdownOutcome { bodies: rendered, fresh: bodies_rendered, slowest } = render_markdown(
         &MarkdownInputs { config, site: &site, translations: &translations, highlighter: &highlighter },
         &inputs,
         cache,
@@ -166,7 +181,13 @@ pub fn run(
     diagnostic::apply_mode(&mut diagnostics, Mode::Build);
     diagnostic::sort(&mut diagnostics);
     diagnostics.dedup();
-    let mut summary = BuildSummary { pages: page_counts(&planned), external_links, ..BuildSummary::default() };
+    let mut summary = BuildSummary {
+        pages: page_counts(&planned),
+        external_links,
+        bodies_rendered,
+        slowest,
+        ..BuildSummary::default()
+    };
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     summary.diagnostics = diagnostics;
     if let (Some(output), false) = (output, has_errors) {
@@ -287,10 +308,10 @@ fn render_markdown(
     cache: &mut BuildCache,
     planned: &[OutputPage<'_>],
     bar: &ProgressBar,
-) -> Vec<Option<(Fingerprint, Arc<RenderedPage>)>> {
+) -> MarkdownOutcome {
     let cached = &cache.bodies;
     let files = &cache.files;
-    let rendered: Vec<Option<CachedBody>> = planned
+    let rendered: Vec<Option<(CachedBody, Option<Duration>)>> = planned
         .par_iter()
         .progress_with(bar.clone())
         .map(|output| {
@@ -304,8 +325,9 @@ fn render_markdown(
                     && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
             };
             if let Some(body) = cached.get(&key).filter(unchanged) {
-                return Some(body.clone());
+                return Some((body.clone(), None));
             }
+            let started = Instant::now();
             let read_files = std::cell::RefCell::new(Vec::new());
             let context = MarkdownContext {
                 config: inputs.config,
@@ -318,19 +340,32 @@ fn render_markdown(
             let body = Arc::new(markdown::render(page, &context));
             let read_files =
                 read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-            Some(CachedBody { fingerprint, body, read_files: read_files.collect() })
+            Some((CachedBody { fingerprint, body, read_files: read_files.collect() }, Some(started.elapsed())))
         })
         .collect();
     bar.finish_and_clear();
-    if !cache.retain {
-        return rendered.into_iter().map(|body| body.map(|b| (b.output_fingerprint(), b.body))).collect();
+    let mut timed: Vec<(String, Duration)> =
+        planned.iter().zip(&rendered).filter_map(|(output, body)| Some((output.dir(), body.as_ref()?.1?))).collect();
+    let fresh = timed.len();
+    timed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    timed.truncate(10);
+    if cache.retain {
+        cache.bodies = planned
+            .iter()
+            .zip(&rendered)
+            .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.as_ref()?.0.clone())))
+            .collect();
     }
-    cache.bodies = planned
-        .iter()
-        .zip(&rendered)
-        .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.clone()?)))
-        .collect();
-    rendered.into_iter().map(|body| body.map(|b| (b.output_fingerprint(), b.body))).collect()
+    let bodies = rendered.into_iter().map(|body| body.map(|(b, _)| (b.output_fingerprint(), b.body))).collect();
+    MarkdownOutcome { bodies, fresh, slowest: timed }
+}
+
+/// The bodies of a build (none for generated listings), how many were rendered rather
+/// than taken from the cache, and the slowest of those.
+struct MarkdownOutcome {
+    bodies: Vec<Option<(Fingerprint, Arc<RenderedPage>)>>,
+    fresh: usize,
+    slowest: Vec<(String, Duration)>,
 }
 
 /// A progress bar for a phase over `len` items; hidden unless asked for and worth it.
@@ -493,7 +528,7 @@ fn write_pages(
 ) -> Result<Vec<String>> {
     let bar = progress(options, "pages", planned.len());
     let cached = &cache.pages;
-    let retain = cache.retain;
+    let (retain, keep_html) = (cache.retain, cache.keep_html);
     let pages: Vec<(Option<CachedPage>, bool)> = planned
         .par_iter()
         .zip(rendered)
@@ -504,8 +539,9 @@ fn write_pages(
             let cheap = cheap_fingerprint(fingerprints, navigation[page.locale], context, page, body_fingerprint);
             let previous = cached.get(&(page.locale.clone(), page.key.clone()));
             if let Some(previous) = previous.filter(|p| p.cheap == cheap) {
-                output.write(&path, Arc::clone(&previous.html))?;
-                return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
+                if previous.write_to(output, &path)? {
+                    return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
+                }
             }
             let page_context = context
                 .page_context(page, body.as_ref().map(|(_, body)| &**body))
@@ -516,16 +552,16 @@ fn write_pages(
                 return Ok((None, true));
             }
             let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
-            let (entry, fresh) = match previous.filter(|p| p.exact == exact) {
-                Some(previous) => (CachedPage { cheap, exact, html: Arc::clone(&previous.html) }, false),
-                None => {
-                    let html =
-                        context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
-                    (CachedPage { cheap, exact, html: Bytes::from(html.into_bytes()) }, true)
+            if let Some(previous) = previous.filter(|p| p.exact == exact) {
+                if previous.write_to(output, &path)? {
+                    return Ok((Some(CachedPage { cheap, exact, ..previous.clone() }), false));
                 }
-            };
-            output.write(&path, Arc::clone(&entry.html))?;
-            Ok((Some(entry), fresh))
+            }
+            let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
+            let html = Bytes::from(html.into_bytes());
+            output.write(&path, Arc::clone(&html))?;
+            let len = html.len() as u64;
+            Ok((Some(CachedPage { cheap, exact, html: keep_html.then_some(html), len }), true))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
@@ -664,13 +700,7 @@ fn write_site_files_cached(
     hasher.update(format!("{:?}", options.locales).as_bytes());
     let fingerprint = hasher.finalize();
     if let Some((cached, files)) = &cache.site_files {
-        if *cached == fingerprint {
-            for (path, file) in files {
-                match file {
-                    Written::Bytes(bytes) => output.write(path, Arc::clone(bytes))?,
-                    Written::Copy(from) => output.copy(path, from)?,
-                }
-            }
+        if *cached == fingerprint && replay(output, files)? {
             return Ok(());
         }
     }
@@ -678,6 +708,23 @@ fn write_site_files_cached(
     write_site_files(context, options, &recorder, planned)?;
     cache.site_files = Some((fingerprint, recorder.files.into_inner().expect("recorder lock")));
     Ok(())
+}
+
+/// Writes the recorded files again; false when one of them is not at hand any more (the
+/// previous output lost it), and they must be made anew.
+fn replay(output: &dyn Output, files: &[(String, Written)]) -> Result<bool> {
+    for (path, file) in files {
+        match file {
+            Written::Bytes(bytes) => output.write(path, Arc::clone(bytes))?,
+            Written::Copy(from) => output.copy(path, from)?,
+            Written::Previous(len) => {
+                if !output.reuse(path, *len)? {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// The files beside the pages: assets, diagrams, navigation JSON, 404s, the theme's

@@ -1,0 +1,116 @@
+//! The persistent build cache (`.polydoc-cache/build/`): a build that reuses it must write
+//! exactly what a build without it writes, whatever changed in between.
+
+use crate::support::{TestSite, assert_same_tree, copy_tree, tree_contents};
+
+const INPUTS: &[&str] = &["site.toml", "content", "i18n", "templates", "static"];
+
+/// Builds `site` with its cache, then a copy of its inputs without any cache, and asserts
+/// that both outputs are byte for byte the same. Returns the cached build's stderr.
+#[track_caller]
+fn assert_cached_build_equals_cold(site: &TestSite) -> String {
+    let warm = site.build(&["--timings"]);
+    warm.assert_code(0);
+    let cold = TestSite::empty();
+    for part in INPUTS {
+        if site.path(part).exists() {
+            copy_tree(&site.path(part), &cold.path(part));
+        }
+    }
+    cold.build_ok();
+    assert!(!site.path("public/.polydoc-cache").exists());
+    assert_same_tree(&tree_contents(&site.public()), &tree_contents(&cold.public()));
+    warm.stderr
+}
+
+/// The `rendered: B page bodies, T page templates` line of `--timings`.
+fn rendered_counts(stderr: &str) -> (usize, usize) {
+    let line = stderr.lines().find(|l| l.starts_with("rendered: ")).expect("a rendered line");
+    let numbers: Vec<usize> = line.split(' ').filter_map(|w| w.parse().ok()).collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn cached_builds_equal_cold_builds_after_every_kind_of_change() {
+    let site = TestSite::example();
+    site.build_ok();
+    assert!(site.path(".polydoc-cache/build/state.bin").is_file());
+
+    // Nothing changed: nothing is rendered again.
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert_eq!(rendered_counts(&stderr), (0, 0), "{stderr}");
+
+    // One paragraph: that page, and the fallback copies that show it, only.
+    site.edit("content/en-us/about/containers-vs-vm.md", "The two are not rivals", "The two are no rivals");
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert_eq!(rendered_counts(&stderr).0, 1, "{stderr}");
+
+    // A title shown in every sidebar.
+    let page = site.read("content/en-us/deploy-containers/system-requirements.md");
+    let title = page.lines().find(|l| l.starts_with("title:")).expect("a title line").to_string();
+    site.edit("content/en-us/deploy-containers/system-requirements.md", &title, "title: Requirements, renamed");
+    assert_cached_build_equals_cold(&site);
+
+    // A template.
+    site.write("templates/footer.html", "<footer class=\"pd-footer\"><p>Changed footer</p></footer>\n");
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert!(site.output("en-us/index.html").contains("Changed footer"));
+    assert!(rendered_counts(&stderr).1 > 10, "{stderr}");
+
+    // site.toml.
+    let config = site.read("site.toml");
+    let title_line = config.lines().find(|l| l.starts_with("title")).expect("a site title").to_string();
+    site.edit("site.toml", &title_line, "title = \"Renamed docs\"");
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert!(rendered_counts(&stderr).0 > 10, "a config change must re-render the bodies: {stderr}");
+
+    // Another version of polydoc wrote the cache: it is not used.
+    let state = site.path(".polydoc-cache/build/state.bin");
+    let bytes = std::fs::read(&state).unwrap();
+    let version = format!("\n{}\n", env!("CARGO_PKG_VERSION"));
+    let at = bytes.windows(version.len()).position(|w| w == version.as_bytes()).expect("the version line");
+    let mut other = bytes[..at].to_vec();
+    other.extend_from_slice(b"\n0.0.0-other\n");
+    other.extend_from_slice(&bytes[at + version.len()..]);
+    std::fs::write(&state, other).unwrap();
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert!(rendered_counts(&stderr).0 > 10, "a cache of another version must not be used: {stderr}");
+
+    // A damaged cache is ignored too.
+    std::fs::write(&state, b"polydoc build cache 1\ngarbage").unwrap();
+    assert_cached_build_equals_cold(&site);
+}
+
+#[test]
+fn a_deleted_output_folder_is_rebuilt_from_the_cached_bodies() {
+    let site = TestSite::example();
+    site.build_ok();
+    std::fs::remove_dir_all(site.public()).unwrap();
+    let stderr = assert_cached_build_equals_cold(&site);
+    let (bodies, templates) = rendered_counts(&stderr);
+    assert_eq!(bodies, 0, "{stderr}");
+    assert!(templates > 10, "{stderr}");
+}
+
+#[test]
+fn a_page_edited_in_the_output_is_not_reused_when_its_size_changed() {
+    let site = TestSite::example();
+    site.build_ok();
+    let page = site.public().join("en-us/index.html");
+    std::fs::write(&page, "tampered").unwrap();
+    assert_cached_build_equals_cold(&site);
+}
+
+#[test]
+fn the_corpus_cached_build_equals_its_cold_build_after_a_translation_changes() {
+    let site = TestSite::corpus("windows-containers");
+    site.build_ok();
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert_eq!(rendered_counts(&stderr), (0, 0), "{stderr}");
+    let translation = "content/zh-cn/about/containers-vs-vm.md";
+    let text = site.read(translation);
+    let line = text.lines().find(|l| l.starts_with("title:")).expect("a title").to_string();
+    site.edit(translation, &line, "title: 容器与虚拟机（改）");
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert_eq!(rendered_counts(&stderr).0, 1, "{stderr}");
+}
