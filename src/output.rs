@@ -1,10 +1,12 @@
 //! The output folder: the URL layout (every page is `<locale>/<path>/index.html`, every URL
-//! between files is relative) and the atomic write. A build writes into a staging folder
-//! beside the target and swaps it in only when the build succeeded, so a failed build
-//! leaves the previous output untouched.
+//! between files is relative) and the safe write. A build writes into a staging folder
+//! beside the target and puts it in place only when the build succeeded, so a failed
+//! build leaves the previous output untouched.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 
@@ -53,10 +55,20 @@ pub fn encode_path(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, PATH).to_string()
 }
 
-/// A folder being filled with a new build's output.
+/// A folder being filled with a new build's output, beside the previous output (the
+/// target), which stays untouched until `commit`.
+///
+/// Files the build keeps from the previous output as they are (`reuse`) are not copied:
+/// when there are any, `commit` moves the new and changed files into the target and
+/// deletes the files the build no longer produces, so a build that changed little
+/// touches little. Otherwise the staging folder replaces the target whole.
 pub struct Staging {
     dir: PathBuf,
     target: PathBuf,
+    /// Paths (relative to the output root) written into the staging folder.
+    written: Mutex<HashSet<String>>,
+    /// Paths of the previous output this build keeps unchanged.
+    kept: Mutex<HashSet<String>>,
 }
 
 impl Staging {
@@ -71,84 +83,131 @@ impl Staging {
                 .with_context(|| format!("cannot remove the stale staging folder {}", dir.display()))?;
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Staging { dir, target: target.to_path_buf() })
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            written: Mutex::new(HashSet::new()),
+            kept: Mutex::new(HashSet::new()),
+        })
     }
 
-    /// Replaces the target folder with the staging folder.
+    /// Makes the new output the target.
     pub fn commit(self) -> Result<()> {
-        let old =
-            self.dir.with_file_name(format!("{}.old", self.dir.file_name().unwrap_or_default().to_string_lossy()));
-        if old.exists() {
-            std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        let kept = self.kept.into_inner().expect("kept lock");
+        if kept.is_empty() || !self.target.is_dir() {
+            return swap(&self.dir, &self.target);
         }
-        let had_target = self.target.exists();
-        if had_target {
-            std::fs::rename(&self.target, &old)
-                .with_context(|| format!("cannot move the previous output {} aside", self.target.display()))?;
-        }
-        if let Err(error) = std::fs::rename(&self.dir, &self.target) {
-            if had_target {
-                let _ = std::fs::rename(&old, &self.target);
+        let written = self.written.into_inner().expect("written lock");
+        let mut paths: Vec<&String> = written.iter().collect();
+        paths.sort();
+        for rel_path in paths {
+            let to = self.target.join(rel_path);
+            make_parent(&self.target, &to)?;
+            if to.is_dir() {
+                std::fs::remove_dir_all(&to).with_context(|| format!("cannot replace {}", to.display()))?;
             }
-            return Err(error).with_context(|| format!("cannot move the new output into {}", self.target.display()));
+            std::fs::rename(self.dir.join(rel_path), &to).with_context(|| format!("cannot write {}", to.display()))?;
         }
-        if had_target {
-            std::fs::remove_dir_all(&old)
-                .with_context(|| format!("cannot remove the previous output at {}", old.display()))?;
+        // What the previous output has and this build did not produce goes away; folders
+        // come after their contents, and only empty ones are removed.
+        for entry in walkdir::WalkDir::new(&self.target).min_depth(1).contents_first(true) {
+            let entry = entry.with_context(|| format!("cannot read {}", self.target.display()))?;
+            let rel_path = relative_path(&self.target, entry.path());
+            if entry.file_type().is_dir() {
+                let _ = std::fs::remove_dir(entry.path());
+            } else if !kept.contains(&rel_path) && !written.contains(&rel_path) {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+            }
         }
-        Ok(())
+        std::fs::remove_dir_all(&self.dir).with_context(|| format!("cannot remove {}", self.dir.display()))
     }
 
     /// Deletes the staging folder, leaving the target untouched.
     pub fn abandon(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
 
-impl Staging {
-    /// The staging path for `rel_path`, its folder created. A file already there may be a
-    /// hard link into the previous output (`reuse`): it is unlinked, never written
-    /// through, so the previous output stays intact whatever happens to this build.
-    fn fresh_path(&self, rel_path: &str) -> Result<PathBuf> {
+    /// The staging path for `rel_path`, its folder created.
+    fn staging_path(&self, rel_path: &str) -> Result<PathBuf> {
         let path = self.dir.join(rel_path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        match std::fs::remove_file(&path) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                Err(error).with_context(|| format!("cannot replace {}", path.display()))
-            }
-            _ => Ok(path),
+        self.written.lock().expect("written lock").insert(rel_path.to_string());
+        Ok(path)
+    }
+}
+
+/// Replaces `target` with `dir`: the previous output is moved aside first and deleted
+/// once the new one is in place.
+fn swap(dir: &Path, target: &Path) -> Result<()> {
+    let old = dir.with_file_name(format!("{}.old", dir.file_name().unwrap_or_default().to_string_lossy()));
+    if old.exists() {
+        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
+    let had_target = target.exists();
+    if had_target {
+        std::fs::rename(target, &old)
+            .with_context(|| format!("cannot move the previous output {} aside", target.display()))?;
+    }
+    if let Err(error) = std::fs::rename(dir, target) {
+        if had_target {
+            let _ = std::fs::rename(&old, target);
+        }
+        return Err(error).with_context(|| format!("cannot move the new output into {}", target.display()));
+    }
+    if had_target {
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove the previous output at {}", old.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates the folder of `path` inside `root`, removing files of the previous output that
+/// stand where a folder must now be.
+fn make_parent(root: &Path, path: &Path) -> Result<()> {
+    let Some(parent) = path.parent() else { return Ok(()) };
+    if std::fs::create_dir_all(parent).is_ok() {
+        return Ok(());
+    }
+    let mut folder = root.to_path_buf();
+    for component in parent.strip_prefix(root).unwrap_or(parent).components() {
+        folder.push(component);
+        if folder.is_file() {
+            std::fs::remove_file(&folder).with_context(|| format!("cannot replace {}", folder.display()))?;
         }
     }
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))
+}
+
+fn relative_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 impl Output for Staging {
     fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
-        let path = self.fresh_path(rel_path)?;
+        let path = self.staging_path(rel_path)?;
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
     fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {
-        let path = self.fresh_path(rel_path)?;
+        let path = self.staging_path(rel_path)?;
         std::fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
         Ok(())
     }
 
-    /// Hard-links the previous output's file (it is still in place: the staging folder
-    /// replaces it only at the end), or copies it where links are not supported.
+    /// Keeps the previous output's file when it is there with the expected size.
     fn reuse(&self, rel_path: &str, len: u64) -> Result<bool> {
         let previous = self.target.join(rel_path);
         match std::fs::symlink_metadata(&previous) {
-            Ok(metadata) if metadata.is_file() && metadata.len() == len => {}
-            _ => return Ok(false),
+            Ok(metadata) if metadata.is_file() && metadata.len() == len => {
+                self.kept.lock().expect("kept lock").insert(rel_path.to_string());
+                Ok(true)
+            }
+            _ => Ok(false),
         }
-        let path = self.fresh_path(rel_path)?;
-        if std::fs::hard_link(&previous, &path).is_err() {
-            std::fs::copy(&previous, &path)
-                .with_context(|| format!("cannot copy {} to {}", previous.display(), path.display()))?;
-        }
-        Ok(true)
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
+
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,8 +32,12 @@ pub struct BuildCache {
     /// them: every page's HTML at once would be most of its memory.
     pub(super) retain: bool,
     /// Whether pages keep their HTML in memory (`serve`), or leave it in the output folder
-    /// they were written to, from where the next build hard-links what did not change.
+    /// they were written to, where the next build keeps what did not change.
     pub(super) keep_html: bool,
+    /// The body store of the cache this one was loaded from.
+    pub(super) store: Option<BodyStore>,
+    /// Whether this build changed anything worth saving.
+    pub(super) dirty: bool,
 }
 
 impl BuildCache {
@@ -75,8 +81,13 @@ pub(super) type Fingerprint = blake3::Hash;
 #[derive(Clone)]
 pub(super) struct CachedBody {
     pub(super) fingerprint: Fingerprint,
+    /// The body; read from the build cache, its `html` is empty until `BodyStore::html`.
     pub(super) body: Arc<RenderedPage>,
     pub(super) read_files: Vec<(PathBuf, Option<FileStamp>)>,
+    /// Where its HTML is in the body store, when it is there.
+    pub(super) blob: Option<BlobRef>,
+    /// Whether `body.html` holds the HTML (false for a body read from the build cache).
+    pub(super) html_loaded: bool,
 }
 
 impl CachedBody {
@@ -119,15 +130,82 @@ impl CachedPage {
 
 /// Where `build` keeps its cache, under the site root (beside the external-link cache).
 const CACHE_DIR: &str = ".polydoc-cache/build";
-const CACHE_FILE: &str = "state.bin";
-/// First line of the file; the second is polydoc's version. Either differing means the
-/// file is ignored, so a new polydoc never reuses what an older one made.
-const MAGIC: &str = "polydoc build cache 1";
+/// Everything but the bodies' HTML: read whole by every build.
+const STATE_FILE: &str = "state.bin";
+/// The bodies' HTML, each compressed on its own, appended as bodies change and read only
+/// for the pages whose templates run again.
+const BODIES_FILE: &str = "bodies.bin";
+/// First line of the state file; the second is polydoc's version. Either differing means
+/// the cache is ignored, so a new polydoc never reuses what an older one made.
+const MAGIC: &str = "polydoc build cache 2";
+
+/// Where one body's compressed HTML is in the body store.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct BlobRef {
+    offset: u64,
+    len: u32,
+}
+
+/// The body store of the cache a build started from.
+pub(super) struct BodyStore {
+    file: std::sync::Mutex<std::fs::File>,
+    /// Matches the state file's, so the two files are known to belong together.
+    generation: u64,
+    len: u64,
+}
+
+impl BodyStore {
+    fn open(path: &Path, generation: u64) -> Option<BodyStore> {
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut header = [0u8; 8];
+        file.read_exact(&mut header).ok()?;
+        let len = file.metadata().ok()?.len();
+        (u64::from_le_bytes(header) == generation).then(|| BodyStore {
+            file: std::sync::Mutex::new(file),
+            generation,
+            len,
+        })
+    }
+
+    fn read(&self, blob: BlobRef) -> Result<Vec<u8>> {
+        use std::io::Seek as _;
+        let mut compressed = vec![0u8; blob.len as usize];
+        let mut file = self.file.lock().expect("body store lock");
+        file.seek(std::io::SeekFrom::Start(blob.offset))?;
+        file.read_exact(&mut compressed)?;
+        lz4_flex::decompress_size_prepended(&compressed).context("a damaged body in the build cache")
+    }
+}
+
+impl BuildCache {
+    /// `cached`'s body with its HTML, read from the body store if it is not in memory.
+    pub(super) fn full_body(&self, cached: &CachedBody) -> Result<Arc<RenderedPage>> {
+        if cached.html_loaded {
+            return Ok(Arc::clone(&cached.body));
+        }
+        let (Some(store), Some(blob)) = (&self.store, cached.blob) else {
+            anyhow::bail!("a body of the build cache has no HTML (delete .polydoc-cache to rebuild)");
+        };
+        let html = String::from_utf8(store.read(blob)?).context("a damaged body in the build cache")?;
+        let meta = &*cached.body;
+        Ok(Arc::new(RenderedPage {
+            html,
+            first_heading: meta.first_heading.clone(),
+            outline: meta.outline.clone(),
+            anchors: meta.anchors.clone(),
+            page_links: meta.page_links.clone(),
+            external_links: meta.external_links.clone(),
+            diagnostics: meta.diagnostics.clone(),
+        }))
+    }
+}
 
 /// The cache as stored: bodies with their metadata, pages by fingerprint (their HTML is
 /// in `output`), the site-wide files, and the highlighted code blocks this build used.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored<B> {
+    /// The body store's generation.
+    generation: u64,
     /// The output folder the pages were written to.
     output: PathBuf,
     bodies: Vec<StoredBody<B>>,
@@ -145,6 +223,8 @@ struct StoredBody<B> {
     key: String,
     fingerprint: [u8; 32],
     read_files: Vec<(PathBuf, Option<FileStamp>)>,
+    blob: BlobRef,
+    /// The body without its HTML.
     body: B,
 }
 
@@ -163,13 +243,47 @@ enum StoredFile {
     Previous(u64),
 }
 
+/// A body as stored: everything but the HTML.
+#[derive(serde::Serialize)]
+struct BodyMeta<'a> {
+    html: &'static str,
+    first_heading: &'a Option<String>,
+    outline: &'a Vec<crate::markdown::Heading>,
+    anchors: &'a std::collections::HashSet<String>,
+    page_links: &'a Vec<crate::markdown::PageLink>,
+    external_links: &'a Vec<crate::markdown::ExternalLink>,
+    diagnostics: &'a Vec<crate::diagnostic::Diagnostic>,
+}
+
+impl<'a> BodyMeta<'a> {
+    fn of(body: &'a RenderedPage) -> BodyMeta<'a> {
+        BodyMeta {
+            html: "",
+            first_heading: &body.first_heading,
+            outline: &body.outline,
+            anchors: &body.anchors,
+            page_links: &body.page_links,
+            external_links: &body.external_links,
+            diagnostics: &body.diagnostics,
+        }
+    }
+}
+
 impl BuildCache {
     /// The cache `build` left in `site_root` for the output folder `output`, or an empty
-    /// one when there is none, it is unreadable, or an other polydoc version wrote it.
+    /// one when there is none, it is unreadable, or another polydoc version wrote it.
     pub fn load(site_root: &Path, output: &Path) -> BuildCache {
         let mut cache = BuildCache { retain: true, ..BuildCache::default() };
-        let Ok(bytes) = std::fs::read(site_root.join(CACHE_DIR).join(CACHE_FILE)) else { return cache };
+        let dir = site_root.join(CACHE_DIR);
+        let Ok(bytes) = std::fs::read(dir.join(STATE_FILE)) else { return cache };
         let Some(stored) = decode(&bytes) else { return cache };
+        let Some(store) = BodyStore::open(&dir.join(BODIES_FILE), stored.generation) else { return cache };
+        // A body store cut short (a full disk, a crash) cannot serve these bodies.
+        let end = stored.bodies.iter().map(|b| b.blob.offset + u64::from(b.blob.len)).max().unwrap_or(0);
+        if end > store.len {
+            return cache;
+        }
+        cache.store = Some(store);
         let highlighter = Highlighter::new();
         highlighter.preload(stored.highlights);
         cache.highlighter = Some(Arc::new(highlighter));
@@ -179,6 +293,8 @@ impl BuildCache {
                 fingerprint: blake3::Hash::from_bytes(body.fingerprint),
                 body: Arc::new(body.body),
                 read_files: body.read_files,
+                blob: Some(body.blob),
+                html_loaded: false,
             };
             cache.bodies.insert((locale, body.key), cached);
         }
@@ -211,18 +327,28 @@ impl BuildCache {
         cache
     }
 
-    /// Stores the cache in `site_root` after a build wrote its pages to `output`; written
-    /// to a temporary file and renamed, so a crash leaves the old cache or none.
-    pub fn save(&self, site_root: &Path, output: &Path) -> Result<()> {
-        let mut bodies: Vec<StoredBody<&RenderedPage>> = self
+    /// Stores the cache in `site_root` after a build wrote its pages to `output`, unless
+    /// the build changed nothing. New bodies are appended to the body store (rewritten
+    /// when most of it is dead); the state file is written to a temporary file and renamed.
+    pub fn save(&mut self, site_root: &Path, output: &Path) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let dir = site_root.join(CACHE_DIR);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let generation = self.store_bodies(&dir.join(BODIES_FILE))?;
+        let mut bodies: Vec<StoredBody<BodyMeta<'_>>> = self
             .bodies
             .iter()
-            .map(|((locale, key), cached)| StoredBody {
-                locale: locale.to_string(),
-                key: key.clone(),
-                fingerprint: *cached.fingerprint.as_bytes(),
-                read_files: cached.read_files.clone(),
-                body: &*cached.body,
+            .filter_map(|((locale, key), cached)| {
+                Some(StoredBody {
+                    locale: locale.to_string(),
+                    key: key.clone(),
+                    fingerprint: *cached.fingerprint.as_bytes(),
+                    read_files: cached.read_files.clone(),
+                    blob: cached.blob?,
+                    body: BodyMeta::of(&cached.body),
+                })
             })
             .collect();
         bodies.sort_by(|a, b| (&a.locale, &a.key).cmp(&(&b.locale, &b.key)));
@@ -253,28 +379,78 @@ impl BuildCache {
             (*fingerprint.as_bytes(), files)
         });
         let highlights = self.highlighter.as_ref().map(|h| h.used_blocks()).unwrap_or_default();
-        let stored = Stored { output: output.to_path_buf(), bodies, pages, site_files, highlights };
-        let dir = site_root.join(CACHE_DIR);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let temporary = dir.join(format!("{CACHE_FILE}.tmp"));
-        let write = || -> std::io::Result<()> {
-            // Streamed: the encoded cache is as big as every page body together.
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-            file.write_all(format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).as_bytes())?;
-            let mut compressor = lz4_flex::frame::FrameEncoder::new(file);
-            postcard::to_io(&stored, &mut compressor).map_err(std::io::Error::other)?;
-            compressor.finish().map_err(std::io::Error::other)?.flush()
-        };
-        write().with_context(|| format!("cannot write {}", temporary.display()))?;
-        std::fs::rename(&temporary, dir.join(CACHE_FILE)).with_context(|| format!("cannot write {}", dir.display()))
+        let stored = Stored { generation, output: output.to_path_buf(), bodies, pages, site_files, highlights };
+        let encoded = postcard::to_stdvec(&stored).context("cannot encode the build cache")?;
+        let mut bytes = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).into_bytes();
+        bytes.extend(lz4_flex::compress_prepend_size(&encoded));
+        let temporary = dir.join(format!("{STATE_FILE}.tmp"));
+        std::fs::write(&temporary, bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+        std::fs::rename(&temporary, dir.join(STATE_FILE)).with_context(|| format!("cannot write {}", dir.display()))
     }
+
+    /// Puts every body's HTML in the store at `path` and returns the store's generation:
+    /// new bodies are appended, unless more than half of the store would be dead bodies,
+    /// or there is no store yet; then it is written anew.
+    fn store_bodies(&mut self, path: &Path) -> Result<u64> {
+        let live: u64 = self.bodies.values().filter_map(|b| b.blob).map(|b| u64::from(b.len)).sum();
+        let reusable = self.store.as_ref().filter(|store| store.len.saturating_sub(8) <= live * 2);
+        let (mut file, generation, mut offset) = match reusable {
+            Some(store) => {
+                let file = std::fs::OpenOptions::new().append(true).open(path)?;
+                (file, store.generation, store.len)
+            }
+            None => {
+                for body in self.bodies.values_mut() {
+                    body.blob = None;
+                }
+                let generation = new_generation();
+                let mut file = std::fs::File::create(path)?;
+                file.write_all(&generation.to_le_bytes())?;
+                (file, generation, 8)
+            }
+        };
+        let mut missing: Vec<(&(Locale, String), &CachedBody)> =
+            self.bodies.iter().filter(|(_, body)| body.blob.is_none()).collect();
+        missing.sort_by(|a, b| a.0.cmp(b.0));
+        let compressed: Vec<((Locale, String), Vec<u8>)> = missing
+            .par_iter()
+            .map(|(key, body)| {
+                let html = if body.html_loaded {
+                    lz4_flex::compress_prepend_size(body.body.html.as_bytes())
+                } else {
+                    // Written anew: the old store still has it.
+                    let store = self.store.as_ref().context("no body store")?;
+                    let blob = body.blob.context("no body")?;
+                    lz4_flex::compress_prepend_size(&store.read(blob)?)
+                };
+                Ok(((*key).clone(), html))
+            })
+            .collect::<Result<_>>()?;
+        let mut writer = std::io::BufWriter::new(&mut file);
+        for (key, bytes) in compressed {
+            writer.write_all(&bytes)?;
+            let len = u32::try_from(bytes.len()).context("a page body over 4 GB")?;
+            if let Some(body) = self.bodies.get_mut(&key) {
+                body.blob = Some(BlobRef { offset, len });
+            }
+            offset += u64::from(len);
+        }
+        writer.flush()?;
+        Ok(generation)
+    }
+}
+
+/// A number that tells this body store from any earlier one.
+fn new_generation() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seed = format!("{}:{}", now.as_nanos(), std::process::id());
+    u64::from_le_bytes(blake3::hash(seed.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"))
 }
 
 /// The stored cache, if `bytes` is one this polydoc wrote.
 fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage>> {
     let header = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     let compressed = bytes.strip_prefix(header.as_bytes())?;
-    let mut encoded = Vec::new();
-    lz4_flex::frame::FrameDecoder::new(compressed).read_to_end(&mut encoded).ok()?;
+    let encoded = lz4_flex::decompress_size_prepended(compressed).ok()?;
     postcard::from_bytes(&encoded).ok()
 }

@@ -340,7 +340,9 @@ fn render_markdown(
             let body = Arc::new(markdown::render(page, &context));
             let read_files =
                 read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-            Some((CachedBody { fingerprint, body, read_files: read_files.collect() }, Some(started.elapsed())))
+            let read_files = read_files.collect();
+            let body = CachedBody { fingerprint, body, read_files, blob: None, html_loaded: true };
+            Some((body, Some(started.elapsed())))
         })
         .collect();
     bar.finish_and_clear();
@@ -350,11 +352,13 @@ fn render_markdown(
     timed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     timed.truncate(10);
     if cache.retain {
+        let before = cache.bodies.len();
         cache.bodies = planned
             .iter()
             .zip(&rendered)
             .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.as_ref()?.0.clone())))
             .collect();
+        cache.dirty |= fresh > 0 || cache.bodies.len() != before;
     }
     let bodies = rendered.into_iter().map(|body| body.map(|(b, _)| (b.output_fingerprint(), b.body))).collect();
     MarkdownOutcome { bodies, fresh, slowest: timed }
@@ -528,6 +532,7 @@ fn write_pages(
 ) -> Result<Vec<String>> {
     let bar = progress(options, "pages", planned.len());
     let cached = &cache.pages;
+    let cache_ref = &*cache;
     let (retain, keep_html) = (cache.retain, cache.keep_html);
     let pages: Vec<(Option<CachedPage>, bool)> = planned
         .par_iter()
@@ -543,8 +548,14 @@ fn write_pages(
                     return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
                 }
             }
+            // A body from the build cache has its HTML read only now that it is needed.
+            let full_body = match (body, cache_ref.bodies.get(&(page.locale.clone(), page.key.clone()))) {
+                (Some(_), Some(cached)) => Some(cache_ref.full_body(cached)?),
+                (Some((_, body)), None) => Some(Arc::clone(body)),
+                (None, _) => None,
+            };
             let page_context = context
-                .page_context(page, body.as_ref().map(|(_, body)| &**body))
+                .page_context(page, full_body.as_deref())
                 .with_context(|| format!("rendering {}", page.dir()))?;
             if !retain {
                 let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
@@ -569,11 +580,15 @@ fn write_pages(
     if !cache.retain {
         return Ok(rendered_dirs);
     }
-    cache.pages = planned
+    let pages: HashMap<(Locale, String), CachedPage> = planned
         .iter()
         .zip(pages)
         .filter_map(|(page, (entry, _))| Some(((page.locale.clone(), page.key.clone()), entry?)))
         .collect();
+    let changed =
+        |(key, page): (&(Locale, String), &CachedPage)| cache.pages.get(key).is_none_or(|p| p.cheap != page.cheap);
+    cache.dirty |= pages.len() != cache.pages.len() || pages.iter().any(changed);
+    cache.pages = pages;
     Ok(rendered_dirs)
 }
 
@@ -706,6 +721,7 @@ fn write_site_files_cached(
     }
     let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
     write_site_files(context, options, &recorder, planned)?;
+    cache.dirty = true;
     cache.site_files = Some((fingerprint, recorder.files.into_inner().expect("recorder lock")));
     Ok(())
 }

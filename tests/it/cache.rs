@@ -76,9 +76,18 @@ fn cached_builds_equal_cold_builds_after_every_kind_of_change() {
     let stderr = assert_cached_build_equals_cold(&site);
     assert!(rendered_counts(&stderr).0 > 10, "a cache of another version must not be used: {stderr}");
 
-    // A damaged cache is ignored too.
-    std::fs::write(&state, b"polydoc build cache 1\ngarbage").unwrap();
+    // A damaged cache is ignored too: a state file, or a body store cut short.
+    let header: Vec<u8> =
+        std::fs::read(&state).unwrap().split_inclusive(|b| *b == b'\n').take(2).flatten().copied().collect();
+    std::fs::write(&state, [header.as_slice(), b"garbage"].concat()).unwrap();
     assert_cached_build_equals_cold(&site);
+    site.edit("content/en-us/about/containers-vs-vm.md", "The two are no rivals", "The two are not rivals");
+    assert_cached_build_equals_cold(&site);
+    let store = site.path(".polydoc-cache/build/bodies.bin");
+    let bytes = std::fs::read(&store).unwrap();
+    std::fs::write(&store, &bytes[..bytes.len() / 2]).unwrap();
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert!(rendered_counts(&stderr).0 > 10, "a body store cut short must not be used: {stderr}");
 }
 
 #[test]
