@@ -10,6 +10,11 @@ use polydoc::check::{CheckOptions, CheckReport};
 use polydoc::cli::{CheckFormat, Cli, Command};
 use polydoc::config::Config;
 use polydoc::content::Locale;
+
+/// mimalloc instead of the system allocator: a build allocates millions of small strings
+/// from every thread, where glibc's per-thread arenas cost time and keep memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use polydoc::diagnostic;
 use polydoc::pipeline::{self, BuildOptions, BuildSummary};
 

@@ -165,6 +165,7 @@ pub fn run(
 
     let summaries = summaries(config, &planned, &bodies);
     let children = children(&planned);
+    timings.mark("titles");
     let mut toc_links = Vec::new();
     let navs: BTreeMap<Locale, LocaleNav> = site
         .locales
@@ -175,8 +176,9 @@ pub fn run(
             (locale.clone(), LocaleNav::build(config, &site, locale, &titles, &mut diagnostics, &mut toc_links))
         })
         .collect();
-    diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
     timings.mark("navigation");
+    diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
+    timings.mark("anchors");
 
     diagnostic::apply_mode(&mut diagnostics, Mode::Build);
     diagnostic::sort(&mut diagnostics);
@@ -205,6 +207,7 @@ pub fn run(
             sidebars: &sidebars,
         };
         let navigation = navigation_fingerprints(&navs, &summaries);
+        timings.mark("nav hashes");
         summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
         timings.mark("templates");
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
