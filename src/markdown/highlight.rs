@@ -15,15 +15,20 @@ use two_face::theme::EmbeddedThemeName;
 
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
-/// A code block by (language, code).
-pub type BlockKey = (String, String);
+/// A code block by the hash of its language and code.
+pub type BlockKey = [u8; 32];
+
+/// A block's compressed HTML, and whether this build used it.
+type CachedBlock = (Arc<[u8]>, bool);
 
 /// Highlights code blocks; build once, share by reference.
 pub struct Highlighter {
     syntaxes: SyntaxSet,
-    /// (language, code) → HTML, and whether this build used it (only used blocks go to
-    /// the persistent cache, so it does not grow with code that no page shows any more).
-    cache: Mutex<HashMap<BlockKey, (Arc<str>, bool)>>,
+    /// Block → its HTML, lz4-compressed (class-per-token HTML is several times the size of
+    /// the code, and a large site has tens of thousands of distinct blocks), and whether
+    /// this build used it (only used blocks go to the persistent cache, so it does not
+    /// grow with code that no page shows any more).
+    cache: Mutex<HashMap<BlockKey, CachedBlock>>,
     /// Off only to measure what highlighting costs (`POLYDOC_NO_HIGHLIGHT`).
     enabled: bool,
 }
@@ -47,19 +52,30 @@ impl Highlighter {
     /// The `<pre>` block for `code` in the language named by a fence's info string. Unknown
     /// or missing languages give plain, escaped code.
     pub fn code_block(&self, info: &str, code: &str) -> Arc<str> {
-        let language = info.split([' ', ',', '{']).next().unwrap_or("").trim().to_string();
-        let key = (language, code.to_string());
-        if let Some((html, used)) = self.cache.lock().expect("highlight cache lock").get_mut(&key) {
+        let language = info.split([' ', ',', '{']).next().unwrap_or("").trim();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(language.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(code.as_bytes());
+        let key = *hasher.finalize().as_bytes();
+        let cached = self.cache.lock().expect("highlight cache lock").get_mut(&key).map(|(html, used)| {
             *used = true;
-            return Arc::clone(html);
+            Arc::clone(html)
+        });
+        if let Some(html) = cached.and_then(|compressed| lz4_flex::decompress_size_prepended(&compressed).ok()) {
+            if let Ok(html) = String::from_utf8(html) {
+                return html.into();
+            }
         }
-        let html: Arc<str> = self.render(&key.0, code).into();
-        self.cache.lock().expect("highlight cache lock").insert(key, (Arc::clone(&html), true));
-        html
+        let html = self.render(language, code);
+        let compressed: Arc<[u8]> = lz4_flex::compress_prepend_size(html.as_bytes()).into();
+        self.cache.lock().expect("highlight cache lock").insert(key, (compressed, true));
+        html.into()
     }
 
-    /// Adds blocks highlighted by an earlier build (`BuildCache::load`).
-    pub fn preload(&self, blocks: Vec<(BlockKey, String)>) {
+    /// Adds blocks highlighted by an earlier build (`BuildCache::load`), compressed as
+    /// `used_blocks` gave them.
+    pub fn preload(&self, blocks: Vec<(BlockKey, Vec<u8>)>) {
         if !self.enabled {
             return;
         }
@@ -67,15 +83,12 @@ impl Highlighter {
         cache.extend(blocks.into_iter().map(|(key, html)| (key, (Arc::from(html), false))));
     }
 
-    /// The blocks this highlighter returned since it was made, sorted.
-    pub fn used_blocks(&self) -> Vec<(BlockKey, String)> {
+    /// The blocks this highlighter returned since it was made, compressed, sorted.
+    pub fn used_blocks(&self) -> Vec<(BlockKey, Arc<[u8]>)> {
         let cache = self.cache.lock().expect("highlight cache lock");
-        let mut blocks: Vec<_> = cache
-            .iter()
-            .filter(|(_, (_, used))| *used)
-            .map(|(key, (html, _))| (key.clone(), html.to_string()))
-            .collect();
-        blocks.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut blocks: Vec<_> =
+            cache.iter().filter(|(_, (_, used))| *used).map(|(key, (html, _))| (*key, Arc::clone(html))).collect();
+        blocks.sort_by_key(|block| block.0);
         blocks
     }
 

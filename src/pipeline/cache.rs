@@ -81,13 +81,27 @@ pub(super) type Fingerprint = blake3::Hash;
 #[derive(Clone)]
 pub(super) struct CachedBody {
     pub(super) fingerprint: Fingerprint,
-    /// The body; read from the build cache, its `html` is empty until `BodyStore::html`.
+    /// The body without its HTML (`BuildCache::full_body` puts it back).
     pub(super) body: Arc<RenderedPage>,
     pub(super) read_files: Vec<(PathBuf, Option<FileStamp>)>,
-    /// Where its HTML is in the body store, when it is there.
+    /// The HTML, lz4-compressed, when it is in memory: a large site's bodies would be
+    /// most of a build's memory otherwise.
+    pub(super) html: Option<Arc<[u8]>>,
+    /// Where the compressed HTML is in the body store, when it is there.
     pub(super) blob: Option<BlobRef>,
-    /// Whether `body.html` holds the HTML (false for a body read from the build cache).
-    pub(super) html_loaded: bool,
+}
+
+impl CachedBody {
+    /// A body just rendered: its HTML is taken out and compressed.
+    pub(super) fn new(
+        fingerprint: Fingerprint,
+        mut body: RenderedPage,
+        read_files: Vec<(PathBuf, Option<FileStamp>)>,
+    ) -> CachedBody {
+        let html = std::mem::take(&mut body.html);
+        let html = Some(lz4_flex::compress_prepend_size(html.as_bytes()).into());
+        CachedBody { fingerprint, body: Arc::new(body), read_files, html, blob: None }
+    }
 }
 
 impl CachedBody {
@@ -167,26 +181,29 @@ impl BodyStore {
         })
     }
 
+    /// The compressed HTML at `blob`.
     fn read(&self, blob: BlobRef) -> Result<Vec<u8>> {
         use std::io::Seek as _;
         let mut compressed = vec![0u8; blob.len as usize];
         let mut file = self.file.lock().expect("body store lock");
         file.seek(std::io::SeekFrom::Start(blob.offset))?;
         file.read_exact(&mut compressed)?;
-        lz4_flex::decompress_size_prepended(&compressed).context("a damaged body in the build cache")
+        Ok(compressed)
     }
 }
 
 impl BuildCache {
     /// `cached`'s body with its HTML, read from the body store if it is not in memory.
     pub(super) fn full_body(&self, cached: &CachedBody) -> Result<Arc<RenderedPage>> {
-        if cached.html_loaded {
-            return Ok(Arc::clone(&cached.body));
-        }
-        let (Some(store), Some(blob)) = (&self.store, cached.blob) else {
-            anyhow::bail!("a body of the build cache has no HTML (delete .polydoc-cache to rebuild)");
+        let compressed = match (&cached.html, &self.store, cached.blob) {
+            (Some(html), _, _) => std::borrow::Cow::Borrowed(&**html),
+            (None, Some(store), Some(blob)) => std::borrow::Cow::Owned(store.read(blob)?),
+            _ => anyhow::bail!("a body of the build cache has no HTML (delete .polydoc-cache to rebuild)"),
         };
-        let html = String::from_utf8(store.read(blob)?).context("a damaged body in the build cache")?;
+        let html = lz4_flex::decompress_size_prepended(&compressed)
+            .ok()
+            .and_then(|html| String::from_utf8(html).ok())
+            .context("a damaged body in the build cache (delete .polydoc-cache to rebuild)")?;
         let meta = &*cached.body;
         Ok(Arc::new(RenderedPage {
             html,
@@ -203,7 +220,7 @@ impl BuildCache {
 /// The cache as stored: bodies with their metadata, pages by fingerprint (their HTML is
 /// in `output`), the site-wide files, and the highlighted code blocks this build used.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<B> {
+struct Stored<B, H> {
     /// The body store's generation.
     generation: u64,
     /// The output folder the pages were written to.
@@ -211,7 +228,8 @@ struct Stored<B> {
     bodies: Vec<StoredBody<B>>,
     pages: Vec<StoredPage>,
     site_files: Option<StoredSiteFiles>,
-    highlights: Vec<(crate::markdown::highlight::BlockKey, String)>,
+    /// Highlighted blocks, compressed.
+    highlights: Vec<(crate::markdown::highlight::BlockKey, H)>,
 }
 
 /// The fingerprint of the site-wide files' inputs, and each file by output path.
@@ -285,7 +303,7 @@ impl BuildCache {
         }
         cache.store = Some(store);
         let highlighter = Highlighter::new();
-        highlighter.preload(stored.highlights);
+        highlighter.preload(stored.highlights.into_iter().map(|(key, html)| (key, html.into_vec())).collect());
         cache.highlighter = Some(Arc::new(highlighter));
         for body in stored.bodies {
             let Some(locale) = Locale::parse(&body.locale) else { continue };
@@ -293,8 +311,8 @@ impl BuildCache {
                 fingerprint: blake3::Hash::from_bytes(body.fingerprint),
                 body: Arc::new(body.body),
                 read_files: body.read_files,
+                html: None,
                 blob: Some(body.blob),
-                html_loaded: false,
             };
             cache.bodies.insert((locale, body.key), cached);
         }
@@ -378,13 +396,19 @@ impl BuildCache {
                 .collect();
             (*fingerprint.as_bytes(), files)
         });
-        let highlights = self.highlighter.as_ref().map(|h| h.used_blocks()).unwrap_or_default();
+        let blocks = self.highlighter.as_ref().map(|h| h.used_blocks()).unwrap_or_default();
+        let highlights: Vec<(_, &serde_bytes::Bytes)> =
+            blocks.iter().map(|(key, html)| (*key, serde_bytes::Bytes::new(html))).collect();
         let stored = Stored { generation, output: output.to_path_buf(), bodies, pages, site_files, highlights };
-        let encoded = postcard::to_stdvec(&stored).context("cannot encode the build cache")?;
-        let mut bytes = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).into_bytes();
-        bytes.extend(lz4_flex::compress_prepend_size(&encoded));
         let temporary = dir.join(format!("{STATE_FILE}.tmp"));
-        std::fs::write(&temporary, bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+        let write = || -> std::io::Result<()> {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+            file.write_all(format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).as_bytes())?;
+            let mut compressor = lz4_flex::frame::FrameEncoder::new(file);
+            postcard::to_io(&stored, &mut compressor).map_err(std::io::Error::other)?;
+            compressor.finish().map_err(std::io::Error::other)?.flush()
+        };
+        write().with_context(|| format!("cannot write {}", temporary.display()))?;
         std::fs::rename(&temporary, dir.join(STATE_FILE)).with_context(|| format!("cannot write {}", dir.display()))
     }
 
@@ -415,13 +439,11 @@ impl BuildCache {
         let compressed: Vec<((Locale, String), Vec<u8>)> = missing
             .par_iter()
             .map(|(key, body)| {
-                let html = if body.html_loaded {
-                    lz4_flex::compress_prepend_size(body.body.html.as_bytes())
-                } else {
+                let html = match (&body.html, &self.store, body.blob) {
+                    (Some(html), _, _) => html.to_vec(),
                     // Written anew: the old store still has it.
-                    let store = self.store.as_ref().context("no body store")?;
-                    let blob = body.blob.context("no body")?;
-                    lz4_flex::compress_prepend_size(&store.read(blob)?)
+                    (None, Some(store), Some(blob)) => store.read(blob)?,
+                    _ => anyhow::bail!("a body with no HTML"),
                 };
                 Ok(((*key).clone(), html))
             })
@@ -448,9 +470,10 @@ fn new_generation() -> u64 {
 }
 
 /// The stored cache, if `bytes` is one this polydoc wrote.
-fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage>> {
+fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf>> {
     let header = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     let compressed = bytes.strip_prefix(header.as_bytes())?;
-    let encoded = lz4_flex::decompress_size_prepended(compressed).ok()?;
+    let mut encoded = Vec::new();
+    lz4_flex::frame::FrameDecoder::new(compressed).read_to_end(&mut encoded).ok()?;
     postcard::from_bytes(&encoded).ok()
 }

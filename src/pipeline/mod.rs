@@ -340,11 +340,10 @@ fn render_markdown(
                 strings: inputs.translations.get(output.locale),
                 read_files: &read_files,
             };
-            let body = Arc::new(markdown::render(page, &context));
+            let body = markdown::render(page, &context);
             let read_files =
                 read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-            let read_files = read_files.collect();
-            let body = CachedBody { fingerprint, body, read_files, blob: None, html_loaded: true };
+            let body = CachedBody::new(fingerprint, body, read_files.collect());
             Some((body, Some(started.elapsed())))
         })
         .collect();
@@ -554,7 +553,7 @@ fn write_pages(
             // A body from the build cache has its HTML read only now that it is needed.
             let full_body = match (body, cache_ref.bodies.get(&(page.locale.clone(), page.key.clone()))) {
                 (Some(_), Some(cached)) => Some(cache_ref.full_body(cached)?),
-                (Some((_, body)), None) => Some(Arc::clone(body)),
+                (Some(_), None) => anyhow::bail!("the body of {} is not in the build cache", page.dir()),
                 (None, _) => None,
             };
             let page_context = context
