@@ -314,39 +314,46 @@ fn render_markdown(
 ) -> MarkdownOutcome {
     let cached = &cache.bodies;
     let files = &cache.files;
-    let rendered: Vec<Option<(CachedBody, Option<Duration>)>> = planned
-        .par_iter()
-        .progress_with(bar.clone())
-        .map(|output| {
-            let page = output.page()?;
-            let file = inputs.config.root.join(&page.source_path);
-            let text_hash = files.text_hash(&file).unwrap_or_else(|| page.text_hash());
-            let fingerprint = fingerprints.body(output, page, text_hash);
-            let key = (output.locale.clone(), output.key.clone());
-            let unchanged = |body: &&CachedBody| {
-                body.fingerprint == fingerprint
-                    && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
-            };
-            if let Some(body) = cached.get(&key).filter(unchanged) {
-                return Some((body.clone(), None));
-            }
-            let started = Instant::now();
-            let read_files = std::cell::RefCell::new(Vec::new());
-            let context = MarkdownContext {
-                config: inputs.config,
-                site: inputs.site,
-                locale: output.locale,
-                highlighter: inputs.highlighter,
-                strings: inputs.translations.get(output.locale),
-                read_files: &read_files,
-            };
-            let body = markdown::render(page, &context);
-            let read_files =
-                read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-            let body = CachedBody::new(fingerprint, body, read_files.collect());
-            Some((body, Some(started.elapsed())))
-        })
-        .collect();
+    let render_one = |output: &OutputPage<'_>| {
+        let page = output.page()?;
+        let file = inputs.config.root.join(&page.source_path);
+        let text_hash = files.text_hash(&file).unwrap_or_else(|| page.text_hash());
+        let fingerprint = fingerprints.body(output, page, text_hash);
+        let key = (output.locale.clone(), output.key.clone());
+        let unchanged = |body: &&CachedBody| {
+            body.fingerprint == fingerprint && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
+        };
+        if let Some(body) = cached.get(&key).filter(unchanged) {
+            return Some((body.clone(), None));
+        }
+        let started = Instant::now();
+        let read_files = std::cell::RefCell::new(Vec::new());
+        let context = MarkdownContext {
+            config: inputs.config,
+            site: inputs.site,
+            locale: output.locale,
+            highlighter: inputs.highlighter,
+            strings: inputs.translations.get(output.locale),
+            read_files: &read_files,
+        };
+        let body = markdown::render(page, &context);
+        let read_files = read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
+        let body = CachedBody::new(fingerprint, body, read_files.collect());
+        Some((body, Some(started.elapsed())))
+    };
+    // Source pages first, then translations and fallbacks: translations repeat their
+    // source's code blocks, which the highlighter's cache then already holds. Rendered
+    // together, both halves of the work would highlight the same blocks at the same time.
+    let (sources, others): (Vec<usize>, Vec<usize>) =
+        (0..planned.len()).partition(|&i| *planned[i].locale == inputs.config.default_locale);
+    let mut rendered: Vec<Option<(CachedBody, Option<Duration>)>> = Vec::with_capacity(planned.len());
+    rendered.resize_with(planned.len(), || None);
+    for indices in [sources, others] {
+        let bodies: Vec<_> = indices.par_iter().progress_with(bar.clone()).map(|&i| render_one(&planned[i])).collect();
+        for (i, body) in indices.into_iter().zip(bodies) {
+            rendered[i] = body;
+        }
+    }
     bar.finish_and_clear();
     let mut timed: Vec<(String, Duration)> =
         planned.iter().zip(&rendered).filter_map(|(output, body)| Some((output.dir(), body.as_ref()?.1?))).collect();
