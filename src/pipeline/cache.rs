@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -36,6 +35,10 @@ pub struct BuildCache {
     pub(super) keep_html: bool,
     /// The body store of the cache this one was loaded from.
     pub(super) store: Option<BodyStore>,
+    /// The folder of the persistent cache (`build` only).
+    pub(super) store_dir: Option<PathBuf>,
+    /// The body store while a build appends to it.
+    pub(super) writer: Option<std::sync::Mutex<StoreWriter>>,
     /// Whether this build changed anything worth saving.
     pub(super) dirty: bool,
 }
@@ -291,8 +294,8 @@ impl BuildCache {
     /// The cache `build` left in `site_root` for the output folder `output`, or an empty
     /// one when there is none, it is unreadable, or another polydoc version wrote it.
     pub fn load(site_root: &Path, output: &Path) -> BuildCache {
-        let mut cache = BuildCache { retain: true, ..BuildCache::default() };
         let dir = site_root.join(CACHE_DIR);
+        let mut cache = BuildCache { retain: true, store_dir: Some(dir.clone()), ..BuildCache::default() };
         let Ok(bytes) = std::fs::read(dir.join(STATE_FILE)) else { return cache };
         let Some(stored) = decode(&bytes) else { return cache };
         let Some(store) = BodyStore::open(&dir.join(BODIES_FILE), stored.generation) else { return cache };
@@ -412,54 +415,99 @@ impl BuildCache {
         std::fs::rename(&temporary, dir.join(STATE_FILE)).with_context(|| format!("cannot write {}", dir.display()))
     }
 
-    /// Puts every body's HTML in the store at `path` and returns the store's generation:
-    /// new bodies are appended, unless more than half of the store would be dead bodies,
-    /// or there is no store yet; then it is written anew.
-    fn store_bodies(&mut self, path: &Path) -> Result<u64> {
-        let live: u64 = self.bodies.values().filter_map(|b| b.blob).map(|b| u64::from(b.len)).sum();
-        let reusable = self.store.as_ref().filter(|store| store.len.saturating_sub(8) <= live * 2);
-        let (mut file, generation, mut offset) = match reusable {
+    /// Opens the body store for appending the bodies this build renders (`build` only:
+    /// they then leave memory as soon as they are rendered).
+    pub(super) fn begin_store(&mut self) -> Result<()> {
+        let Some(dir) = &self.store_dir else { return Ok(()) };
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(BODIES_FILE);
+        let writer = match &self.store {
             Some(store) => {
-                let file = std::fs::OpenOptions::new().append(true).open(path)?;
-                (file, store.generation, store.len)
+                let file = std::fs::OpenOptions::new().append(true).open(&path)?;
+                StoreWriter { file: std::io::BufWriter::new(file), offset: store.len, generation: store.generation }
             }
             None => {
-                for body in self.bodies.values_mut() {
-                    body.blob = None;
-                }
                 let generation = new_generation();
-                let mut file = std::fs::File::create(path)?;
+                let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
                 file.write_all(&generation.to_le_bytes())?;
-                (file, generation, 8)
+                StoreWriter { file, offset: 8, generation }
             }
         };
-        let mut missing: Vec<(&(Locale, String), &CachedBody)> =
-            self.bodies.iter().filter(|(_, body)| body.blob.is_none()).collect();
-        missing.sort_by(|a, b| a.0.cmp(b.0));
-        let compressed: Vec<((Locale, String), Vec<u8>)> = missing
-            .par_iter()
-            .map(|(key, body)| {
-                let html = match (&body.html, &self.store, body.blob) {
-                    (Some(html), _, _) => html.to_vec(),
-                    // Written anew: the old store still has it.
-                    (None, Some(store), Some(blob)) => store.read(blob)?,
-                    _ => anyhow::bail!("a body with no HTML"),
-                };
-                Ok(((*key).clone(), html))
-            })
-            .collect::<Result<_>>()?;
-        let mut writer = std::io::BufWriter::new(&mut file);
-        for (key, bytes) in compressed {
-            writer.write_all(&bytes)?;
-            let len = u32::try_from(bytes.len()).context("a page body over 4 GB")?;
+        self.writer = Some(std::sync::Mutex::new(writer));
+        Ok(())
+    }
+
+    /// Appends a body's compressed HTML to the store, if one is open for this build.
+    pub(super) fn put(&self, compressed: &[u8]) -> Result<Option<BlobRef>> {
+        let Some(writer) = &self.writer else { return Ok(None) };
+        let mut writer = writer.lock().expect("body store writer lock");
+        writer.file.write_all(compressed)?;
+        let len = u32::try_from(compressed.len()).context("a page body over 4 GB")?;
+        let blob = BlobRef { offset: writer.offset, len };
+        writer.offset += u64::from(len);
+        Ok(Some(blob))
+    }
+
+    /// Closes the store opened by `begin_store` and opens it for reading.
+    pub(super) fn end_store(&mut self) -> Result<()> {
+        let (Some(writer), Some(dir)) = (self.writer.take(), &self.store_dir) else { return Ok(()) };
+        let mut writer = writer.into_inner().expect("body store writer lock");
+        writer.file.flush()?;
+        drop(writer.file);
+        self.store = BodyStore::open(&dir.join(BODIES_FILE), writer.generation);
+        anyhow::ensure!(self.store.is_some(), "cannot read back {}", dir.join(BODIES_FILE).display());
+        Ok(())
+    }
+
+    /// Makes sure every body is in the store at `path` and returns the store's generation.
+    /// Bodies still in memory are appended; when more than half of the store is bodies no
+    /// page shows any more, the live ones are copied into a new store that replaces it.
+    fn store_bodies(&mut self, path: &Path) -> Result<u64> {
+        let live: u64 = self.bodies.values().filter_map(|b| b.blob).map(|b| u64::from(b.len)).sum();
+        let compact = self.store.as_ref().is_some_and(|store| store.len.saturating_sub(8) > live * 2);
+        let (file_path, generation, mut offset) = match (&self.store, compact) {
+            (Some(store), false) => (path.to_path_buf(), store.generation, store.len),
+            _ => (path.with_extension("bin.tmp"), new_generation(), 8),
+        };
+        let mut file = if file_path == path {
+            std::io::BufWriter::new(std::fs::OpenOptions::new().append(true).open(&file_path)?)
+        } else {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&file_path)?);
+            file.write_all(&generation.to_le_bytes())?;
+            file
+        };
+        let rewrite = file_path != path;
+        let mut keys: Vec<(Locale, String)> =
+            self.bodies.iter().filter(|(_, body)| rewrite || body.blob.is_none()).map(|(key, _)| key.clone()).collect();
+        keys.sort();
+        for key in keys {
+            let body = &self.bodies[&key];
+            let compressed = match (&body.html, &self.store, body.blob) {
+                (Some(html), _, _) => html.to_vec(),
+                (None, Some(store), Some(blob)) => store.read(blob)?,
+                _ => anyhow::bail!("a body with no HTML"),
+            };
+            file.write_all(&compressed)?;
+            let len = u32::try_from(compressed.len()).context("a page body over 4 GB")?;
             if let Some(body) = self.bodies.get_mut(&key) {
                 body.blob = Some(BlobRef { offset, len });
             }
             offset += u64::from(len);
         }
-        writer.flush()?;
+        file.flush()?;
+        drop(file);
+        if rewrite {
+            std::fs::rename(&file_path, path)?;
+        }
         Ok(generation)
     }
+}
+
+/// The body store open for appending during a build.
+pub(super) struct StoreWriter {
+    file: std::io::BufWriter<std::fs::File>,
+    offset: u64,
+    generation: u64,
 }
 
 /// A number that tells this body store from any earlier one.

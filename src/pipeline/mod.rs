@@ -152,7 +152,7 @@ pub fn run(
         cache,
         &planned,
         &progress(options, "markdown", planned.len()),
-    );
+    )?;
     let mut external_links = crate::check::toc_external_links(config, &site);
     for (output, body) in planned.iter().zip(&rendered) {
         if let (Source::Own(_), Some((_, body))) = (output.source, body) {
@@ -311,7 +311,12 @@ fn render_markdown(
     cache: &mut BuildCache,
     planned: &[OutputPage<'_>],
     bar: &ProgressBar,
-) -> MarkdownOutcome {
+) -> Result<MarkdownOutcome> {
+    if cache.begin_store().is_err() {
+        // Without a store (a read-only site folder) the bodies stay in memory.
+        cache.store_dir = None;
+    }
+    let cache_ref = &*cache;
     let cached = &cache.bodies;
     let files = &cache.files;
     let render_one = |output: &OutputPage<'_>| {
@@ -338,7 +343,13 @@ fn render_markdown(
         };
         let body = markdown::render(page, &context);
         let read_files = read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-        let body = CachedBody::new(fingerprint, body, read_files.collect());
+        let mut body = CachedBody::new(fingerprint, body, read_files.collect());
+        // With a body store (`build`), the HTML goes there and leaves memory until its
+        // template runs: on a large site, bodies would be most of the memory.
+        if let Some(Ok(Some(blob))) = body.html.as_deref().map(|html| cache_ref.put(html)) {
+            body.blob = Some(blob);
+            body.html = None;
+        }
         Some((body, Some(started.elapsed())))
     };
     // Source pages first, then translations and fallbacks: translations repeat their
@@ -355,6 +366,7 @@ fn render_markdown(
         }
     }
     bar.finish_and_clear();
+    cache.end_store().context("the build cache's body store")?;
     let mut timed: Vec<(String, Duration)> =
         planned.iter().zip(&rendered).filter_map(|(output, body)| Some((output.dir(), body.as_ref()?.1?))).collect();
     let fresh = timed.len();
@@ -370,7 +382,7 @@ fn render_markdown(
         cache.dirty |= fresh > 0 || cache.bodies.len() != before;
     }
     let bodies = rendered.into_iter().map(|body| body.map(|(b, _)| (b.output_fingerprint(), b.body))).collect();
-    MarkdownOutcome { bodies, fresh, slowest: timed }
+    Ok(MarkdownOutcome { bodies, fresh, slowest: timed })
 }
 
 /// The bodies of a build (none for generated listings), how many were rendered rather

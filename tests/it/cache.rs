@@ -123,3 +123,22 @@ fn the_corpus_cached_build_equals_its_cold_build_after_a_translation_changes() {
     let stderr = assert_cached_build_equals_cold(&site);
     assert_eq!(rendered_counts(&stderr).0, 1, "{stderr}");
 }
+
+#[test]
+fn the_body_store_is_compacted_when_most_of_it_is_dead() {
+    let site = TestSite::example();
+    site.build_ok();
+    let store = site.path(".polydoc-cache/build/bodies.bin");
+    let first = std::fs::metadata(&store).unwrap().len();
+    // Each config change re-renders every body and appends it: the old ones are dead.
+    let mut sizes = Vec::new();
+    for round in 0..4 {
+        let config = site.read("site.toml");
+        let title = config.lines().find(|l| l.starts_with("title")).expect("a site title").to_string();
+        site.edit("site.toml", &title, &format!("title = \"Docs, take {round}\""));
+        assert_cached_build_equals_cold(&site);
+        sizes.push(std::fs::metadata(&store).unwrap().len());
+    }
+    assert!(sizes.iter().all(|size| *size < first * 4), "the store grows without bound: {first} then {sizes:?}");
+    assert!(sizes.windows(2).any(|w| w[1] < w[0]), "the store was never compacted: {first} then {sizes:?}");
+}
