@@ -162,13 +162,15 @@
   function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
 
   // Matches the query's words in text: ASCII words at a word start, the last one up to the
-  // end of the word it begins.
+  // end of the word it begins; longest first, so "containers" wins over "container".
   function matcher(list) {
     var parts = list.map(function (word, i) {
       var ascii = /^[\x00-\x7f]*$/.test(word);
       var p = escapeRegExp(word);
-      if (ascii) p = "(?<![\\p{L}\\p{N}])" + p;
-      if (i === list.length - 1 && ascii) p += "[\\p{L}\\p{N}]*";
+      // The index cuts ASCII words at anything but ASCII letters and digits (so "的Windows"
+      // holds the word "windows").
+      if (ascii) p = "(?<![A-Za-z0-9])" + p;
+      if (i === list.length - 1 && ascii) p += "[A-Za-z0-9]*";
       return p;
     });
     parts.sort(function (a, b) { return b.length - a.length; });
