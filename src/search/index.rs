@@ -88,7 +88,10 @@ impl PageRecord {
             record.stats.push(count.max(1).min(u32::MAX >> 2) << 2 | place);
         }
         record.length = length;
-        record.excerpt = cut(&body.text, EXCERPT_BYTES).to_string();
+        // The text usually opens with the title (the page's `<h1>`), which the result shows
+        // already.
+        let text = body.text.strip_prefix(title).map_or(body.text.as_str(), str::trim_start);
+        record.excerpt = cut(text, EXCERPT_BYTES).to_string();
         record
     }
 
@@ -251,7 +254,7 @@ mod tests {
             ]
         );
         assert_eq!(record.length, 7);
-        assert_eq!(record.excerpt, "Containers Isolation Containers share a kernel. Kernel!");
+        assert_eq!(record.excerpt, "Isolation Containers share a kernel. Kernel!", "the title is shown already");
     }
 
     #[test]
