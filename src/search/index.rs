@@ -85,7 +85,7 @@ impl PageRecord {
             record.words.push_str(&word);
             record.words.push('\n');
             let (count, place) = counts[at];
-            record.stats.push(count.max(1).min(u32::MAX >> 2) << 2 | place);
+            record.stats.push(count.clamp(1, u32::MAX >> 2) << 2 | place);
         }
         record.length = length;
         // The text usually opens with the title (the page's `<h1>`), which the result shows
