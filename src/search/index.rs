@@ -14,8 +14,10 @@
 //! script reads `index.json`, then only the term chunks its words fall in and the page
 //! chunks of the results it shows.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
+
+use foldhash::HashMap;
+use foldhash::HashMapExt as _;
 
 use super::text;
 use super::tokenize::Tokenizer;

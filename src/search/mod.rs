@@ -17,6 +17,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::content::Locale;
 use crate::markdown::{RenderedPage, page_dir_of};
 use crate::output::{Bytes, Output};
 use crate::render::{self, OutputPage, Source};
@@ -35,30 +36,56 @@ pub fn write_indexes(
     output: &dyn Output,
 ) -> Result<()> {
     let tokenizer = Tokenizer::new();
-    let mut locales: Vec<_> = planned.iter().map(|p| p.locale).collect();
-    locales.dedup();
+    let mut locales: Vec<&Locale> = planned.iter().map(|p| p.locale).collect();
     locales.sort();
     locales.dedup();
-    // One locale at a time: its records are all a build holds in memory for search.
+    // One locale's records are extracted (in parallel, page by page) while the previous
+    // locale's are assembled and written (one thread): at most two locales' records are
+    // in memory, and the assembly does not leave a core idle.
+    let mut pending: Option<(&Locale, Vec<Document>)> = None;
     for locale in locales {
-        let documents: Vec<Document> = planned
-            .par_iter()
-            .zip(bodies)
-            .filter(|(page, _)| page.locale == locale)
-            .filter_map(|(page, body)| {
-                let (Source::Own(source), Some(body)) = (page.source, body) else { return None };
-                // A redirect page shows nothing of its own.
-                if source.front_matter.text("redirect_url").is_some() {
-                    return None;
-                }
-                let title = render::page_title(page, Some(body), config);
-                let record = PageRecord::new(&tokenizer, &title, &body.html);
-                Some(Document { url: page_dir_of(&page.key), record })
-            })
-            .collect();
-        for (name, bytes) in index::assemble(documents) {
-            output.write(&format!("{locale}/{FOLDER}/{name}"), Bytes::from(bytes))?;
-        }
+        let previous = pending.take();
+        let (written, documents) = rayon::join(
+            || previous.map_or(Ok(()), |(locale, documents)| write_locale(locale, documents, output)),
+            || records(&tokenizer, config, planned, bodies, locale),
+        );
+        written?;
+        pending = Some((locale, documents));
+    }
+    match pending {
+        Some((locale, documents)) => write_locale(locale, documents, output),
+        None => Ok(()),
+    }
+}
+
+/// The records of the pages with their own content in `locale`, in page order.
+fn records(
+    tokenizer: &Tokenizer,
+    config: &Config,
+    planned: &[OutputPage<'_>],
+    bodies: &[Option<&RenderedPage>],
+    locale: &Locale,
+) -> Vec<Document> {
+    planned
+        .par_iter()
+        .zip(bodies)
+        .filter(|(page, _)| page.locale == locale)
+        .filter_map(|(page, body)| {
+            let (Source::Own(source), Some(body)) = (page.source, body) else { return None };
+            // A redirect page shows nothing of its own.
+            if source.front_matter.text("redirect_url").is_some() {
+                return None;
+            }
+            let title = render::page_title(page, Some(body), config);
+            let record = PageRecord::new(tokenizer, &title, &body.html);
+            Some(Document { url: page_dir_of(&page.key), record })
+        })
+        .collect()
+}
+
+fn write_locale(locale: &Locale, documents: Vec<Document>, output: &dyn Output) -> Result<()> {
+    for (name, bytes) in index::assemble(documents) {
+        output.write(&format!("{locale}/{FOLDER}/{name}"), Bytes::from(bytes))?;
     }
     Ok(())
 }

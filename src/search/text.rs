@@ -29,7 +29,7 @@ pub fn extract(html: &str) -> BodyText {
     let bytes = html.as_bytes();
     let mut i = 0;
     // While inside a skipped element: its name, so only its own end tag ends the skip.
-    let mut skipping: Option<String> = None;
+    let mut skipping: Option<&str> = None;
     // Depth inside headings (they do not nest, but bad raw HTML may try).
     let mut in_heading = 0usize;
     while i < bytes.len() {
@@ -51,17 +51,23 @@ pub fn extract(html: &str) -> BodyText {
             }
             continue;
         }
-        if let Some(name) = &skipping {
-            if tag.closing && tag.name == *name {
+        if let Some(name) = skipping {
+            if tag.closing && tag.name.eq_ignore_ascii_case(name) {
                 skipping = None;
             }
             continue;
         }
-        if !tag.closing && (SKIPPED.contains(&tag.name.as_str()) || tag.hidden_tablist) && !tag.self_closing {
-            skipping = Some(tag.name);
-            continue;
+        if !tag.closing && !tag.self_closing {
+            if let Some(skipped) = SKIPPED.iter().find(|s| tag.name.eq_ignore_ascii_case(s)) {
+                skipping = Some(skipped);
+                continue;
+            }
+            if tag.hidden_tablist {
+                skipping = Some("div");
+                continue;
+            }
         }
-        if is_heading(&tag.name) {
+        if is_heading(tag.name) {
             if tag.closing {
                 in_heading = in_heading.saturating_sub(1);
                 out.headings.push('\n');
@@ -69,7 +75,7 @@ pub fn extract(html: &str) -> BodyText {
                 in_heading += 1;
             }
         }
-        if !INLINE.contains(&tag.name.as_str()) {
+        if !INLINE.iter().any(|inline| tag.name.eq_ignore_ascii_case(inline)) {
             push_space(&mut out.text);
         }
     }
@@ -79,23 +85,23 @@ pub fn extract(html: &str) -> BodyText {
 }
 
 fn is_heading(name: &str) -> bool {
-    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+    let bytes = name.as_bytes();
+    bytes.len() == 2 && bytes[0].eq_ignore_ascii_case(&b'h') && (b'1'..=b'6').contains(&bytes[1])
 }
 
 /// Appends text (still entity-encoded) with whitespace collapsed.
 fn push_text(out: &mut BodyText, raw: &str, in_heading: bool) {
     let decoded = decode_entities(raw);
-    for c in decoded.chars() {
-        if c.is_whitespace() {
+    for (i, part) in decoded.split(char::is_whitespace).enumerate() {
+        if i > 0 {
             push_space(&mut out.text);
-            if in_heading && !out.headings.ends_with([' ', '\n']) && !out.headings.is_empty() {
+            if in_heading && !out.headings.is_empty() && !out.headings.ends_with([' ', '\n']) {
                 out.headings.push(' ');
             }
-        } else {
-            out.text.push(c);
-            if in_heading {
-                out.headings.push(c);
-            }
+        }
+        out.text.push_str(part);
+        if in_heading {
+            out.headings.push_str(part);
         }
     }
 }
@@ -108,8 +114,9 @@ fn push_space(text: &mut String) {
 
 /// One tag at the start of `s` (which starts with `<`): its lowercase name, whether it
 /// closes, and its length. Comments and doctypes come back with an empty name.
-struct Tag {
-    name: String,
+struct Tag<'a> {
+    /// As written: compare ignoring ASCII case.
+    name: &'a str,
     closing: bool,
     self_closing: bool,
     /// `<div role="tablist" hidden>`: the theme's tab buttons, which repeat the labels.
@@ -118,9 +125,9 @@ struct Tag {
     len: usize,
 }
 
-impl Tag {
-    fn parse(s: &str) -> Tag {
-        let none = |len| Tag { name: String::new(), closing: false, self_closing: false, hidden_tablist: false, len };
+impl Tag<'_> {
+    fn parse(s: &str) -> Tag<'_> {
+        let none = |len| Tag { name: "", closing: false, self_closing: false, hidden_tablist: false, len };
         if let Some(rest) = s.strip_prefix("<!--") {
             return none(rest.find("-->").map_or(s.len(), |end| 4 + end + 3));
         }
@@ -134,7 +141,7 @@ impl Tag {
         let end = find_tag_end(s);
         let inner = &s[name_start..end.saturating_sub(1).max(name_start)];
         let name_len = inner.find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>').unwrap_or(inner.len());
-        let name = inner[..name_len].to_ascii_lowercase();
+        let name = &inner[..name_len];
         if name.starts_with(['!', '?']) {
             return none(end);
         }
