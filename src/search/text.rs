@@ -17,11 +17,44 @@ pub struct BodyText {
 const SKIPPED: &[&str] = &["script", "style", "template", "noscript"];
 
 /// Elements inside a run of text: no space where they start or end (`容<em>器</em>` is
-/// one word).
-const INLINE: &[&str] = &[
-    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark", "q", "s", "samp", "small",
-    "span", "strong", "sub", "sup", "time", "u", "var", "wbr", "del", "ins",
-];
+/// one word). Highlighted code is mostly `<span>`s, so this runs for nearly every tag:
+/// a `match` on the lowercased name, not a list scan.
+fn is_inline(name: &str) -> bool {
+    let mut lower = [0u8; 6];
+    let Some(buffer) = lower.get_mut(..name.len()) else { return false };
+    buffer.copy_from_slice(name.as_bytes());
+    buffer.make_ascii_lowercase();
+    matches!(
+        &*buffer,
+        b"span"
+            | b"a"
+            | b"code"
+            | b"em"
+            | b"strong"
+            | b"b"
+            | b"i"
+            | b"abbr"
+            | b"bdi"
+            | b"bdo"
+            | b"cite"
+            | b"data"
+            | b"dfn"
+            | b"kbd"
+            | b"mark"
+            | b"q"
+            | b"s"
+            | b"samp"
+            | b"small"
+            | b"sub"
+            | b"sup"
+            | b"time"
+            | b"u"
+            | b"var"
+            | b"wbr"
+            | b"del"
+            | b"ins"
+    )
+}
 
 /// Extracts the text of `html` (a body fragment as `markdown::render` writes it).
 pub fn extract(html: &str) -> BodyText {
@@ -75,7 +108,7 @@ pub fn extract(html: &str) -> BodyText {
                 in_heading += 1;
             }
         }
-        if !INLINE.iter().any(|inline| tag.name.eq_ignore_ascii_case(inline)) {
+        if !is_inline(tag.name) {
             push_space(&mut out.text);
         }
     }
@@ -244,6 +277,8 @@ mod tests {
     #[test]
     fn inline_elements_do_not_split_words() {
         assert_eq!(extract("<p>容<em>器</em>化</p>").text, "容器化");
+        assert_eq!(extract("<P>a<SPAN>b</Span>c<strong>d</strong><div>e</div>").text, "abcd e");
+        assert!(!is_inline("spanner") && !is_inline("") && is_inline("SPAN"));
     }
 
     #[test]
