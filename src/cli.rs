@@ -33,6 +33,9 @@ pub enum Command {
         /// Print the wall time of each build phase.
         #[arg(long)]
         timings: bool,
+        /// Write no search index (the search box then finds nothing).
+        #[arg(long)]
+        no_search: bool,
     },
     /// Preview the site: build it into memory, serve every locale, rebuild on every change
     /// and reload the browser.

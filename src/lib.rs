@@ -17,5 +17,7 @@ pub mod markdown;
 pub mod output;
 pub mod pipeline;
 pub mod render;
+#[cfg(feature = "search")]
+pub mod search;
 #[cfg(feature = "serve")]
 pub mod serve;

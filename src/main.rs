@@ -38,15 +38,15 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Build { root, out, base_url, strict, locales, timings } => {
+        Command::Build { root, out, base_url, strict, locales, timings, no_search } => {
             let mut config = Config::load(&root)?;
             if let Some(base_url) = base_url {
                 config.base_url = if base_url.ends_with('/') { base_url } else { format!("{base_url}/") };
             }
             let out_dir = out.unwrap_or_else(|| root.join("public"));
             let locales = selected_locales(&config, &locales)?;
-            let summary =
-                pipeline::build(&config, &BuildOptions { out_dir: Some(out_dir.clone()), locales, progress: true })?;
+            let options = BuildOptions { out_dir: Some(out_dir.clone()), locales, progress: true, search: !no_search };
+            let summary = pipeline::build(&config, &options)?;
             print_diagnostics(&config, &summary);
             print_summary(&summary, &out_dir);
             if timings {

@@ -57,7 +57,7 @@ pub fn check(config: &Config, options: &CheckOptions) -> Result<CheckReport> {
     if options.external && !cfg!(feature = "external-links") {
         anyhow::bail!("--external: this polydoc was built without the `external-links` feature");
     }
-    let build_options = BuildOptions { out_dir: None, locales: Vec::new(), progress: options.progress };
+    let build_options = BuildOptions { out_dir: None, locales: Vec::new(), progress: options.progress, search: false };
     let summary = pipeline::build(config, &build_options)?;
     let mut diagnostics = summary.diagnostics;
     let mut external_urls = 0;

@@ -41,6 +41,9 @@ pub struct BuildOptions {
     pub locales: Vec<Locale>,
     /// Show progress bars on stderr (they stay hidden when stderr is not a terminal).
     pub progress: bool,
+    /// Write the search index (`build --no-search` turns it off; without the cargo feature
+    /// `search` there is none).
+    pub search: bool,
 }
 
 impl BuildOptions {
@@ -210,6 +213,11 @@ pub fn run(
         timings.mark("nav hashes");
         summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
         timings.mark("templates");
+        #[cfg(feature = "search")]
+        if options.search {
+            crate::search::write_indexes(config, &planned, &bodies, output)?;
+            timings.mark("search");
+        }
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
         timings.mark("site files");
         summary.written = true;

@@ -27,6 +27,12 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 const CSS: &str = include_str!("../../theme/static/polydoc.css");
 const JS: &str = include_str!("../../theme/static/polydoc.js");
+/// The search box's script and styles, only in builds that write a search index.
+#[cfg(feature = "search")]
+const SEARCH: Option<(&str, &str)> =
+    Some((include_str!("../../theme/static/search.js"), include_str!("../../theme/static/search.css")));
+#[cfg(not(feature = "search"))]
+const SEARCH: Option<(&str, &str)> = None;
 
 /// Theme files written to the output root, by fingerprinted name.
 #[derive(Clone, Debug, Serialize)]
@@ -36,6 +42,10 @@ pub struct Assets {
     pub highlight_css: String,
     /// `favicon.svg` when the site's `static/` has one, else empty.
     pub favicon: String,
+    /// The search box's script and stylesheet; empty without the `search` feature, and
+    /// then the theme shows no search box.
+    pub search_js: String,
+    pub search_css: String,
 }
 
 pub struct Theme {
@@ -86,13 +96,27 @@ impl Theme {
         let js = std::fs::read(static_dir.join("polydoc.js")).unwrap_or_else(|_| JS.as_bytes().to_vec());
         let highlight_css = highlight::stylesheet().into_bytes();
         let favicon = if static_dir.join("favicon.svg").is_file() { "favicon.svg".to_string() } else { String::new() };
-        let files = vec![
+        let mut files = vec![
             fingerprinted("polydoc", "css", css),
             fingerprinted("polydoc", "js", js),
             fingerprinted("highlight", "css", highlight_css),
         ];
-        let assets =
-            Assets { css: files[0].0.clone(), js: files[1].0.clone(), highlight_css: files[2].0.clone(), favicon };
+        let (search_js, search_css) = match SEARCH {
+            Some((js, css)) => {
+                files.push(fingerprinted("search", "js", js.as_bytes().to_vec()));
+                files.push(fingerprinted("search", "css", css.as_bytes().to_vec()));
+                (files[3].0.clone(), files[4].0.clone())
+            }
+            None => (String::new(), String::new()),
+        };
+        let assets = Assets {
+            css: files[0].0.clone(),
+            js: files[1].0.clone(),
+            highlight_css: files[2].0.clone(),
+            favicon,
+            search_js,
+            search_css,
+        };
         for (name, bytes) in &files {
             hasher.update(name.as_bytes());
             hasher.update(bytes);

@@ -52,7 +52,7 @@ impl Builder {
             Err(error) => return Outcome::Failed { errors: vec![format!("error: {error:#}")] },
         };
         let output = MemoryOutput::default();
-        let options = BuildOptions { out_dir: None, locales: Vec::new(), progress: false };
+        let options = BuildOptions { out_dir: None, locales: Vec::new(), progress: false, search: true };
         let summary = match pipeline::run(&config, &options, &mut self.cache, Some(&output)) {
             Ok(summary) => summary,
             Err(error) => return Outcome::Failed { errors: vec![format!("error: {error:#}")] },

@@ -8,8 +8,11 @@ mod cache;
 mod check;
 mod corpus;
 mod docfx;
+mod e2e;
 mod fixtures;
 mod html_validity;
 mod l10n;
+#[cfg(feature = "search")]
+mod search;
 mod serve;
 mod support;

@@ -161,6 +161,21 @@
     }, true);
   }
 
+  /* ---- Code blocks and tables wider than the column scroll sideways; keyboard users
+     reach the hidden part by focusing them (WCAG 2.1.1). Only the ones that scroll. ---- */
+  var scrollables = doc.querySelectorAll("main pre, main table");
+  var markScrollable = function () {
+    for (var i = 0; i < scrollables.length; i++) {
+      var el = scrollables[i];
+      if (el.scrollWidth > el.clientWidth + 1) el.setAttribute("tabindex", "0");
+      else if (el.getAttribute("tabindex") === "0") el.removeAttribute("tabindex");
+    }
+  };
+  if (scrollables.length) {
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
+  }
+
   /* ---- Outline: highlight the section being read ---- */
   var outline = doc.querySelector(".pd-outline");
   if (outline && "IntersectionObserver" in window) {

@@ -1,0 +1,309 @@
+//! The readable text of a rendered page body: one linear pass over its HTML that drops
+//! tags, skips what is not text (`<script>`, `<style>`, `<template>`, the hidden tab
+//! buttons that repeat the tab labels), decodes entities and puts a space where a block
+//! ends, so words in neighbouring cells or list items do not run together. Heading text is
+//! also collected on its own: a query word in a heading ranks the page higher.
+
+/// A page body as text.
+#[derive(Debug, Default, PartialEq)]
+pub struct BodyText {
+    /// All the text, whitespace collapsed to single spaces.
+    pub text: String,
+    /// The text of the `<h1>`…`<h6>` headings, separated by newlines.
+    pub headings: String,
+}
+
+/// Elements whose content is not text a reader sees.
+const SKIPPED: &[&str] = &["script", "style", "template", "noscript"];
+
+/// Elements inside a run of text: no space where they start or end (`容<em>器</em>` is
+/// one word). Highlighted code is mostly `<span>`s, so this runs for nearly every tag:
+/// a `match` on the lowercased name, not a list scan.
+fn is_inline(name: &str) -> bool {
+    let mut lower = [0u8; 6];
+    let Some(buffer) = lower.get_mut(..name.len()) else { return false };
+    buffer.copy_from_slice(name.as_bytes());
+    buffer.make_ascii_lowercase();
+    matches!(
+        &*buffer,
+        b"span"
+            | b"a"
+            | b"code"
+            | b"em"
+            | b"strong"
+            | b"b"
+            | b"i"
+            | b"abbr"
+            | b"bdi"
+            | b"bdo"
+            | b"cite"
+            | b"data"
+            | b"dfn"
+            | b"kbd"
+            | b"mark"
+            | b"q"
+            | b"s"
+            | b"samp"
+            | b"small"
+            | b"sub"
+            | b"sup"
+            | b"time"
+            | b"u"
+            | b"var"
+            | b"wbr"
+            | b"del"
+            | b"ins"
+    )
+}
+
+/// Extracts the text of `html` (a body fragment as `markdown::render` writes it).
+pub fn extract(html: &str) -> BodyText {
+    let mut out = BodyText::default();
+    let bytes = html.as_bytes();
+    let mut i = 0;
+    // While inside a skipped element: its name, so only its own end tag ends the skip.
+    let mut skipping: Option<&str> = None;
+    // Depth inside headings (they do not nest, but bad raw HTML may try).
+    let mut in_heading = 0usize;
+    while i < bytes.len() {
+        let Some(lt) = memchr::memchr(b'<', &bytes[i..]).map(|at| i + at) else {
+            if skipping.is_none() {
+                push_text(&mut out, &html[i..], in_heading > 0);
+            }
+            break;
+        };
+        if skipping.is_none() && lt > i {
+            push_text(&mut out, &html[i..lt], in_heading > 0);
+        }
+        let tag = Tag::parse(&html[lt..]);
+        i = lt + tag.len.max(1);
+        if tag.name.is_empty() {
+            // A lone `<` (escaped text never has one, but raw HTML may): keep it as text.
+            if skipping.is_none() && tag.len == 0 {
+                push_text(&mut out, "<", in_heading > 0);
+            }
+            continue;
+        }
+        if let Some(name) = skipping {
+            if tag.closing && tag.name.eq_ignore_ascii_case(name) {
+                skipping = None;
+            }
+            continue;
+        }
+        if !tag.closing && !tag.self_closing {
+            if let Some(skipped) = SKIPPED.iter().find(|s| tag.name.eq_ignore_ascii_case(s)) {
+                skipping = Some(skipped);
+                continue;
+            }
+            if tag.hidden_tablist {
+                skipping = Some("div");
+                continue;
+            }
+        }
+        if is_heading(tag.name) {
+            if tag.closing {
+                in_heading = in_heading.saturating_sub(1);
+                out.headings.push('\n');
+            } else {
+                in_heading += 1;
+            }
+        }
+        if !is_inline(tag.name) {
+            push_space(&mut out.text);
+        }
+    }
+    let trimmed = out.text.trim_end().len();
+    out.text.truncate(trimmed);
+    out
+}
+
+fn is_heading(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() == 2 && bytes[0].eq_ignore_ascii_case(&b'h') && (b'1'..=b'6').contains(&bytes[1])
+}
+
+/// Appends text (still entity-encoded) with whitespace collapsed.
+fn push_text(out: &mut BodyText, raw: &str, in_heading: bool) {
+    let decoded = decode_entities(raw);
+    for (i, part) in decoded.split(char::is_whitespace).enumerate() {
+        if i > 0 {
+            push_space(&mut out.text);
+            if in_heading && !out.headings.is_empty() && !out.headings.ends_with([' ', '\n']) {
+                out.headings.push(' ');
+            }
+        }
+        out.text.push_str(part);
+        if in_heading {
+            out.headings.push_str(part);
+        }
+    }
+}
+
+fn push_space(text: &mut String) {
+    if !text.is_empty() && !text.ends_with(' ') {
+        text.push(' ');
+    }
+}
+
+/// One tag at the start of `s` (which starts with `<`): its lowercase name, whether it
+/// closes, and its length. Comments and doctypes come back with an empty name.
+struct Tag<'a> {
+    /// As written: compare ignoring ASCII case.
+    name: &'a str,
+    closing: bool,
+    self_closing: bool,
+    /// `<div role="tablist" hidden>`: the theme's tab buttons, which repeat the labels.
+    hidden_tablist: bool,
+    /// Bytes up to and including `>`; 0 when this `<` starts no tag.
+    len: usize,
+}
+
+impl Tag<'_> {
+    fn parse(s: &str) -> Tag<'_> {
+        let none = |len| Tag { name: "", closing: false, self_closing: false, hidden_tablist: false, len };
+        if let Some(rest) = s.strip_prefix("<!--") {
+            return none(rest.find("-->").map_or(s.len(), |end| 4 + end + 3));
+        }
+        let bytes = s.as_bytes();
+        let closing = bytes.get(1) == Some(&b'/');
+        let name_start = if closing { 2 } else { 1 };
+        let starts_tag = bytes.get(name_start).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'!' || *b == b'?');
+        if !starts_tag {
+            return none(0);
+        }
+        let end = find_tag_end(s);
+        let inner = &s[name_start..end.saturating_sub(1).max(name_start)];
+        let name_len = inner.find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>').unwrap_or(inner.len());
+        let name = &inner[..name_len];
+        if name.starts_with(['!', '?']) {
+            return none(end);
+        }
+        let attributes = &inner[name_len..];
+        let hidden_tablist = !closing && attributes.contains("role=\"tablist\"") && attributes.contains("hidden");
+        Tag { name, closing, self_closing: attributes.trim_end().ends_with('/'), hidden_tablist, len: end }
+    }
+}
+
+/// The offset just past the `>` that ends the tag at the start of `s`, minding quoted
+/// attribute values; the end of `s` when the tag never ends.
+fn find_tag_end(s: &str) -> usize {
+    let mut quote: Option<u8> = None;
+    for (at, &b) in s.as_bytes().iter().enumerate().skip(1) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return at + 1,
+            None => {}
+        }
+    }
+    s.len()
+}
+
+/// Decodes the character references pulldown-cmark writes and the common named ones raw
+/// HTML uses; anything else stays as written.
+fn decode_entities(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('&') {
+        return raw.into();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest[1..]
+            .find(';')
+            .filter(|&semi| semi <= 10)
+            .and_then(|semi| entity(&rest[1..=semi]).map(|c| (c, semi + 2)));
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+fn entity(name: &str) -> Option<char> {
+    if let Some(number) = name.strip_prefix('#') {
+        let code = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        };
+        return char::from_u32(code);
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "mdash" => '—',
+        "ndash" => '–',
+        "hellip" => '…',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "times" => '×',
+        "rarr" => '→',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_dropped_and_blocks_separated() {
+        let body = extract(
+            "<h2 id=\"a\">Why <code>containers</code>?</h2><p>Fast&amp;small</p><table><tr><td>a</td><td>b</td></tr></table>",
+        );
+        assert_eq!(body.text, "Why containers? Fast&small a b");
+        assert_eq!(body.headings, "Why containers?\n");
+    }
+
+    #[test]
+    fn inline_elements_do_not_split_words() {
+        assert_eq!(extract("<p>容<em>器</em>化</p>").text, "容器化");
+        assert_eq!(extract("<P>a<SPAN>b</Span>c<strong>d</strong><div>e</div>").text, "abcd e");
+        assert!(!is_inline("spanner") && !is_inline("") && is_inline("SPAN"));
+    }
+
+    #[test]
+    fn scripts_styles_comments_and_tab_buttons_are_skipped() {
+        let html = "<script>var x = '<p>no</p>';</script><style>p{}</style><!-- note --><div class=\"pd-tabs\">\
+                    <div role=\"tablist\" hidden><button>Linux</button></div><h4 class=\"pd-tab-label\">Linux</h4></div>";
+        assert_eq!(extract(html).text, "Linux");
+    }
+
+    #[test]
+    fn entities_are_decoded_and_unknown_ones_kept() {
+        assert_eq!(extract("a &lt;b&gt; &#x5BB9;&#22120; &bogus; & c").text, "a <b> 容器 &bogus; & c");
+    }
+
+    #[test]
+    fn broken_html_does_not_panic() {
+        for html in ["<", "<p", "<!--", "a < b", "<a href=\"x>y", "</", "<é>", "&#xFFFFFFFF;", "&#;"] {
+            let _ = extract(html);
+        }
+        assert_eq!(extract("a < b").text, "a < b");
+        assert_eq!(extract("x<p>y").text, "x y");
+    }
+
+    #[test]
+    fn quoted_greater_than_signs_stay_inside_the_tag() {
+        assert_eq!(extract("<img alt=\"a > b\">text").text, "text");
+    }
+}
