@@ -26,7 +26,10 @@ pub struct BuildCache {
     pub(super) files: LoadCache,
     /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
     /// inputs they were made from.
-    pub(super) site_files: Option<(Fingerprint, Vec<(String, Written)>)>,
+    pub(super) site_files: Option<RecordedFiles>,
+    /// Per locale, the search index's files and the fingerprint of the records they were
+    /// made from.
+    pub(super) search_files: HashMap<Locale, RecordedFiles>,
     /// Whether bodies and pages are kept for a next build. A one-off build does not keep
     /// them: every page's HTML at once would be most of its memory.
     pub(super) retain: bool,
@@ -79,6 +82,9 @@ impl Output for Recorder<'_> {
 
 pub(super) type Fingerprint = blake3::Hash;
 
+/// Files written through a `Recorder`, with the fingerprint of what they were made from.
+pub(super) type RecordedFiles = (Fingerprint, Vec<(String, Written)>);
+
 /// A rendered page body, the fingerprint of its inputs, and the files it read while
 /// rendering (code snippets) with their stamps at the time.
 #[derive(Clone)]
@@ -92,7 +98,19 @@ pub(super) struct CachedBody {
     pub(super) html: Option<Arc<[u8]>>,
     /// Where the compressed HTML is in the body store, when it is there.
     pub(super) blob: Option<BlobRef>,
+    /// What the page adds to its locale's search index (`Some(None)`: nothing); `None`
+    /// until a build with search made it.
+    pub(super) search: Option<Option<Arc<PageRecord>>>,
 }
+
+/// A page's contribution to the search index.
+#[cfg(feature = "search")]
+pub(super) use crate::search::PageRecord;
+
+/// Without the `search` feature there is no index, and no record.
+#[cfg(not(feature = "search"))]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct PageRecord;
 
 impl CachedBody {
     /// A body just rendered: its HTML is taken out and compressed.
@@ -100,10 +118,11 @@ impl CachedBody {
         fingerprint: Fingerprint,
         mut body: RenderedPage,
         read_files: Vec<(PathBuf, Option<FileStamp>)>,
+        search: Option<Option<Arc<PageRecord>>>,
     ) -> CachedBody {
         let html = std::mem::take(&mut body.html);
         let html = Some(lz4_flex::compress_prepend_size(html.as_bytes()).into());
-        CachedBody { fingerprint, body: Arc::new(body), read_files, html, blob: None }
+        CachedBody { fingerprint, body: Arc::new(body), read_files, html, blob: None, search }
     }
 }
 
@@ -223,14 +242,15 @@ impl BuildCache {
 /// The cache as stored: bodies with their metadata, pages by fingerprint (their HTML is
 /// in `output`), the site-wide files, and the highlighted code blocks this build used.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<B, H> {
+struct Stored<B, H, R> {
     /// The body store's generation.
     generation: u64,
     /// The output folder the pages were written to.
     output: PathBuf,
-    bodies: Vec<StoredBody<B>>,
+    bodies: Vec<StoredBody<B, R>>,
     pages: Vec<StoredPage>,
     site_files: Option<StoredSiteFiles>,
+    search_files: Vec<(String, StoredSiteFiles)>,
     /// Highlighted blocks, compressed.
     highlights: Vec<(crate::markdown::highlight::BlockKey, H)>,
 }
@@ -239,7 +259,7 @@ struct Stored<B, H> {
 type StoredSiteFiles = ([u8; 32], Vec<(String, StoredFile)>);
 
 #[derive(serde::Serialize, serde::Deserialize)]
-struct StoredBody<B> {
+struct StoredBody<B, R> {
     locale: String,
     key: String,
     fingerprint: [u8; 32],
@@ -247,6 +267,8 @@ struct StoredBody<B> {
     blob: BlobRef,
     /// The body without its HTML.
     body: B,
+    /// Its search record, as in `CachedBody::search`.
+    search: Option<Option<R>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -316,6 +338,7 @@ impl BuildCache {
                 read_files: body.read_files,
                 html: None,
                 blob: Some(body.blob),
+                search: body.search.map(|record| record.map(Arc::new)),
             };
             cache.bodies.insert((locale, body.key), cached);
         }
@@ -331,19 +354,12 @@ impl BuildCache {
                 };
                 cache.pages.insert((locale, page.key), cached);
             }
-            cache.site_files = stored.site_files.map(|(fingerprint, files)| {
-                let files = files
-                    .into_iter()
-                    .map(|(path, file)| {
-                        let file = match file {
-                            StoredFile::Copy(from) => Written::Copy(from),
-                            StoredFile::Previous(len) => Written::Previous(len),
-                        };
-                        (path, file)
-                    })
-                    .collect();
-                (blake3::Hash::from_bytes(fingerprint), files)
-            });
+            cache.site_files = stored.site_files.map(recorded_files);
+            cache.search_files = stored
+                .search_files
+                .into_iter()
+                .filter_map(|(locale, files)| Some((Locale::parse(&locale)?, recorded_files(files))))
+                .collect();
         }
         cache
     }
@@ -358,7 +374,7 @@ impl BuildCache {
         let dir = site_root.join(CACHE_DIR);
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let generation = self.store_bodies(&dir.join(BODIES_FILE))?;
-        let mut bodies: Vec<StoredBody<BodyMeta<'_>>> = self
+        let mut bodies: Vec<StoredBody<BodyMeta<'_>, &PageRecord>> = self
             .bodies
             .iter()
             .filter_map(|((locale, key), cached)| {
@@ -369,6 +385,7 @@ impl BuildCache {
                     read_files: cached.read_files.clone(),
                     blob: cached.blob?,
                     body: BodyMeta::of(&cached.body),
+                    search: cached.search.as_ref().map(|record| record.as_deref()),
                 })
             })
             .collect();
@@ -385,24 +402,15 @@ impl BuildCache {
             })
             .collect();
         pages.sort_by(|a, b| (&a.locale, &a.key).cmp(&(&b.locale, &b.key)));
-        let site_files = self.site_files.as_ref().map(|(fingerprint, files)| {
-            let files = files
-                .iter()
-                .map(|(path, file)| {
-                    let file = match file {
-                        Written::Bytes(bytes) => StoredFile::Previous(bytes.len() as u64),
-                        Written::Copy(from) => StoredFile::Copy(from.clone()),
-                        Written::Previous(len) => StoredFile::Previous(*len),
-                    };
-                    (path.clone(), file)
-                })
-                .collect();
-            (*fingerprint.as_bytes(), files)
-        });
+        let site_files = self.site_files.as_ref().map(stored_files);
+        let mut search_files: Vec<(String, StoredSiteFiles)> =
+            self.search_files.iter().map(|(locale, files)| (locale.to_string(), stored_files(files))).collect();
+        search_files.sort_by(|a, b| a.0.cmp(&b.0));
         let blocks = self.highlighter.as_ref().map(|h| h.used_blocks()).unwrap_or_default();
         let highlights: Vec<(_, &serde_bytes::Bytes)> =
             blocks.iter().map(|(key, html)| (*key, serde_bytes::Bytes::new(html))).collect();
-        let stored = Stored { generation, output: output.to_path_buf(), bodies, pages, site_files, highlights };
+        let output = output.to_path_buf();
+        let stored = Stored { generation, output, bodies, pages, site_files, search_files, highlights };
         let temporary = dir.join(format!("{STATE_FILE}.tmp"));
         let write = || -> std::io::Result<()> {
             let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
@@ -510,6 +518,36 @@ pub(super) struct StoreWriter {
     generation: u64,
 }
 
+/// Recorded output files as stored: what was written is in the output folder now.
+fn stored_files((fingerprint, files): &RecordedFiles) -> StoredSiteFiles {
+    let files = files
+        .iter()
+        .map(|(path, file)| {
+            let file = match file {
+                Written::Bytes(bytes) => StoredFile::Previous(bytes.len() as u64),
+                Written::Copy(from) => StoredFile::Copy(from.clone()),
+                Written::Previous(len) => StoredFile::Previous(*len),
+            };
+            (path.clone(), file)
+        })
+        .collect();
+    (*fingerprint.as_bytes(), files)
+}
+
+fn recorded_files((fingerprint, files): StoredSiteFiles) -> RecordedFiles {
+    let files = files
+        .into_iter()
+        .map(|(path, file)| {
+            let file = match file {
+                StoredFile::Copy(from) => Written::Copy(from),
+                StoredFile::Previous(len) => Written::Previous(len),
+            };
+            (path, file)
+        })
+        .collect();
+    (blake3::Hash::from_bytes(fingerprint), files)
+}
+
 /// A number that tells this body store from any earlier one.
 fn new_generation() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -518,7 +556,7 @@ fn new_generation() -> u64 {
 }
 
 /// The stored cache, if `bytes` is one this polydoc wrote.
-fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf>> {
+fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf, PageRecord>> {
     let header = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     let compressed = bytes.strip_prefix(header.as_bytes())?;
     let mut encoded = Vec::new();

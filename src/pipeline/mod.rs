@@ -29,6 +29,8 @@ use crate::render::{self, OutputPage, RenderContext, Source, Summary};
 mod cache;
 
 pub use cache::BuildCache;
+#[cfg(feature = "search")]
+use cache::RecordedFiles;
 use cache::{CachedBody, CachedPage, Fingerprint, Recorder, Written};
 
 /// What to build and where.
@@ -148,9 +150,16 @@ pub fn run(
         Arc::clone(cache.highlighter.get_or_insert_with(|| Arc::new(Highlighter::new())))
     };
     let inputs = InputFingerprints::of(config, &site, &translations, &theme);
+    let indexer = (options.search && output.is_some()).then(Indexer::new);
     timings.mark("plan");
     let MarkdownOutcome { bodies: rendered, fresh: bodies_rendered, slowest } = render_markdown(
-        &MarkdownInputs { config, site: &site, translations: &translations, highlighter: &highlighter },
+        &MarkdownInputs {
+            config,
+            site: &site,
+            translations: &translations,
+            highlighter: &highlighter,
+            indexer: indexer.as_ref(),
+        },
         &inputs,
         cache,
         &planned,
@@ -214,8 +223,8 @@ pub fn run(
         summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
         timings.mark("templates");
         #[cfg(feature = "search")]
-        if options.search {
-            crate::search::write_indexes(config, &planned, &bodies, output)?;
+        if let Some(indexer) = &indexer {
+            write_search_index(indexer, config, cache, output, &planned)?;
             timings.mark("search");
         }
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
@@ -309,6 +318,41 @@ struct MarkdownInputs<'a> {
     site: &'a Site,
     translations: &'a Translations,
     highlighter: &'a Highlighter,
+    /// Makes each page's search record while its HTML is at hand, when the build writes
+    /// a search index.
+    indexer: Option<&'a Indexer>,
+}
+
+/// What cuts pages into search records: the `search` feature's tokenizer.
+#[cfg(feature = "search")]
+use crate::search::tokenize::Tokenizer as Indexer;
+
+/// Without the `search` feature, nothing is indexed.
+#[cfg(not(feature = "search"))]
+#[derive(Default)]
+struct Indexer;
+
+#[cfg(not(feature = "search"))]
+impl Indexer {
+    fn new() -> Indexer {
+        Indexer
+    }
+}
+
+/// The search record of `page` (`None` when it is not indexed).
+fn search_record(
+    indexer: &Indexer,
+    config: &Config,
+    page: &OutputPage<'_>,
+    body: &RenderedPage,
+) -> Option<Arc<cache::PageRecord>> {
+    #[cfg(feature = "search")]
+    return crate::search::record(indexer, config, page, body).map(Arc::new);
+    #[cfg(not(feature = "search"))]
+    {
+        let _ = (indexer, config, page, body);
+        None
+    }
 }
 
 /// Each output page's body (none for generated listings) with its fingerprint, rendered
@@ -351,7 +395,8 @@ fn render_markdown(
         };
         let body = markdown::render(page, &context);
         let read_files = read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-        let mut body = CachedBody::new(fingerprint, body, read_files.collect());
+        let search = inputs.indexer.map(|indexer| search_record(indexer, inputs.config, output, &body));
+        let mut body = CachedBody::new(fingerprint, body, read_files.collect(), search);
         // With a body store (`build`), the HTML goes there and leaves memory until its
         // template runs: on a large site, bodies would be most of the memory.
         if let Some(Ok(Some(blob))) = body.html.as_deref().map(|html| cache_ref.put(html)) {
@@ -752,6 +797,76 @@ fn write_site_files_cached(
     write_site_files(context, options, &recorder, planned)?;
     cache.dirty = true;
     cache.site_files = Some((fingerprint, recorder.files.into_inner().expect("recorder lock")));
+    Ok(())
+}
+
+/// Writes every locale's search index from the pages' records — made while their bodies
+/// were rendered, or now from a cached body that has none — unless the records are those
+/// the cached index was made from, whose files are then kept.
+#[cfg(feature = "search")]
+fn write_search_index(
+    indexer: &Indexer,
+    config: &Config,
+    cache: &mut BuildCache,
+    output: &dyn Output,
+    planned: &[OutputPage<'_>],
+) -> Result<()> {
+    let cache_ref = &*cache;
+    let records: Vec<Option<Option<Arc<cache::PageRecord>>>> = planned
+        .par_iter()
+        .map(|page| {
+            let Some(cached) = cache_ref.bodies.get(&(page.locale.clone(), page.key.clone())) else { return Ok(None) };
+            if cached.search.is_some() {
+                return Ok(None);
+            }
+            let body = cache_ref.full_body(cached)?;
+            Ok(Some(search_record(indexer, config, page, &body)))
+        })
+        .collect::<Result<_>>()?;
+    let mut hashers: BTreeMap<&Locale, blake3::Hasher> = BTreeMap::new();
+    let mut indexed = Vec::with_capacity(planned.len());
+    for (page, made) in planned.iter().zip(records) {
+        let hasher = hashers.entry(page.locale).or_default();
+        let key = (page.locale.clone(), page.key.clone());
+        let Some(cached) = cache.bodies.get_mut(&key) else {
+            indexed.push(None);
+            continue;
+        };
+        if let Some(record) = made {
+            cached.search = Some(record);
+            cache.dirty = true;
+        }
+        let record = cached.search.clone().flatten();
+        if record.is_some() {
+            hasher.update(page.key.as_bytes());
+            hasher.update(cached.fingerprint.as_bytes());
+        }
+        indexed.push(record);
+    }
+    // Each locale's index is made again only when one of its records changed.
+    let fingerprints: Vec<(&Locale, Fingerprint)> =
+        hashers.into_iter().map(|(locale, hasher)| (locale, hasher.finalize())).collect();
+    let search_files = &cache.search_files;
+    let written: Vec<Option<(Locale, RecordedFiles)>> = fingerprints
+        .par_iter()
+        .map(|&(locale, fingerprint)| {
+            if let Some((cached, files)) = search_files.get(locale) {
+                if *cached == fingerprint && replay(output, files)? {
+                    return Ok(None);
+                }
+            }
+            let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
+            crate::search::write_index(locale, planned, &indexed, &recorder)?;
+            let mut files = recorder.files.into_inner().expect("recorder lock");
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(Some((locale.clone(), (fingerprint, files))))
+        })
+        .collect::<Result<_>>()?;
+    cache.search_files.retain(|locale, _| fingerprints.iter().any(|(l, _)| *l == locale));
+    for (locale, files) in written.into_iter().flatten() {
+        cache.search_files.insert(locale, files);
+        cache.dirty = true;
+    }
     Ok(())
 }
 

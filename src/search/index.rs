@@ -41,7 +41,7 @@ const B: f64 = 0.75;
 
 /// What one page contributes to its locale's index. Compact on purpose: a build holds one
 /// locale's records at once.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageRecord {
     /// The page's distinct words, each followed by `\n` (a word never holds one).
     words: String,
@@ -106,7 +106,7 @@ impl PageRecord {
 /// A page of the index: its URL relative to the locale root, and its record.
 pub struct Document {
     pub url: String,
-    pub record: PageRecord,
+    pub record: std::sync::Arc<PageRecord>,
 }
 
 /// The files of one locale's index: (file name inside `_search/`, bytes).
@@ -234,7 +234,7 @@ mod tests {
     use super::*;
 
     fn document(url: &str, title: &str, html: &str) -> Document {
-        Document { url: url.to_string(), record: PageRecord::new(&Tokenizer::new(), title, html) }
+        Document { url: url.to_string(), record: PageRecord::new(&Tokenizer::new(), title, html).into() }
     }
 
     #[test]

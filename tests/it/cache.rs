@@ -142,3 +142,17 @@ fn the_body_store_is_compacted_when_most_of_it_is_dead() {
     assert!(sizes.iter().all(|size| *size < first * 4), "the store grows without bound: {first} then {sizes:?}");
     assert!(sizes.windows(2).any(|w| w[1] < w[0]), "the store was never compacted: {first} then {sizes:?}");
 }
+
+#[test]
+fn a_search_index_is_made_from_cached_bodies_after_a_build_without_one() {
+    let site = TestSite::example();
+    site.build(&["--no-search"]).assert_code(0);
+    assert!(!site.public().join("zh-cn/_search/index.json").exists());
+    // The bodies come from the cache; their search records are made now.
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert_eq!(rendered_counts(&stderr).0, 0, "{stderr}");
+    assert!(site.public().join("zh-cn/_search/index.json").is_file());
+    // And an edit changes only its own locale's index, like a cold build's.
+    site.edit("content/en-us/about/containers-vs-vm.md", "The two are not rivals", "The two are no rivals");
+    assert_cached_build_equals_cold(&site);
+}
