@@ -259,6 +259,58 @@ mod tests {
         assert_eq!(record.excerpt, "Isolation Containers share a kernel. Kernel!", "the title is shown already");
     }
 
+    /// No input panics: random mixes of HTML pieces, entities, CJK and stray bytes of
+    /// markup (a cheap stand-in for the fuzzer, which covers rendering, not search).
+    #[test]
+    fn arbitrary_bodies_do_not_panic() {
+        const PIECES: &[&str] = &[
+            "<",
+            ">",
+            "</",
+            "<p>",
+            "</p>",
+            "<h2>",
+            "</h2>",
+            "<script>",
+            "</script>",
+            "<!--",
+            "-->",
+            "&",
+            "&#",
+            "&#x",
+            "&amp;",
+            ";",
+            "\"",
+            "'",
+            "=",
+            " ",
+            "容器",
+            "é",
+            "a",
+            "Z9",
+            "\n",
+            "<div role=\"tablist\" hidden>",
+            "</div>",
+            "<br/>",
+            "\u{1f600}",
+            "&#xD800;",
+        ];
+        let tokenizer = Tokenizer::new();
+        // A fixed xorshift sequence: the same inputs on every run.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..2000 {
+            let mut html = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                html.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let record = PageRecord::new(&tokenizer, &html, &html);
+            assert!(record.excerpt.len() <= EXCERPT_BYTES);
+        }
+    }
+
     #[test]
     fn excerpts_are_cut_on_character_boundaries() {
         let record = PageRecord::new(&Tokenizer::new(), "t", &"<p>容器".repeat(2000));
