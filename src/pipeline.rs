@@ -88,6 +88,9 @@ pub struct BuildCache {
     /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
     /// inputs they were made from.
     site_files: Option<(Fingerprint, Vec<(String, Written)>)>,
+    /// Each page's search record, by the fingerprint of the body it was made from.
+    #[cfg(feature = "search")]
+    search: crate::search::RecordCache,
 }
 
 /// One file as handed to an `Output`.
@@ -260,7 +263,7 @@ pub fn run(
         timings.mark("templates");
         #[cfg(feature = "search")]
         if options.search {
-            crate::search::write_indexes(config, &planned, &bodies, output)?;
+            crate::search::write_indexes(config, &planned, &rendered, &mut cache.search, output)?;
             timings.mark("search");
         }
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;

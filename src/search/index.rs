@@ -106,7 +106,8 @@ impl PageRecord {
 /// A page of the index: its URL relative to the locale root, and its record.
 pub struct Document {
     pub url: String,
-    pub record: PageRecord,
+    /// Shared with the record cache `serve` keeps between builds.
+    pub record: std::sync::Arc<PageRecord>,
 }
 
 /// The files of one locale's index: (file name inside `_search/`, bytes).
@@ -234,7 +235,7 @@ mod tests {
     use super::*;
 
     fn document(url: &str, title: &str, html: &str) -> Document {
-        Document { url: url.to_string(), record: PageRecord::new(&Tokenizer::new(), title, html) }
+        Document { url: url.to_string(), record: PageRecord::new(&Tokenizer::new(), title, html).into() }
     }
 
     #[test]

@@ -164,7 +164,7 @@ mod tests {
             .iter()
             .map(|(url, title, html)| Document {
                 url: url.to_string(),
-                record: PageRecord::new(&tokenizer, title, html),
+                record: PageRecord::new(&tokenizer, title, html).into(),
             })
             .collect();
         assemble(documents).into_iter().collect()
