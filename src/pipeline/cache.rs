@@ -30,8 +30,8 @@ pub struct BuildCache {
     /// Per locale, the search index's files and the fingerprint of the records they were
     /// made from.
     pub(super) search_files: HashMap<Locale, RecordedFiles>,
-    /// Whether bodies and pages are kept for a next build. A one-off build does not keep
-    /// them: every page's HTML at once would be most of its memory.
+    /// Whether pages' fingerprints are kept for a next build (a one-off `run` skips
+    /// computing them).
     pub(super) retain: bool,
     /// Whether pages keep their HTML in memory (`serve`), or leave it in the output folder
     /// they were written to, where the next build keeps what did not change.

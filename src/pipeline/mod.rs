@@ -425,15 +425,15 @@ fn render_markdown(
     let fresh = timed.len();
     timed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     timed.truncate(10);
-    if cache.retain {
-        let before = cache.bodies.len();
-        cache.bodies = planned
-            .iter()
-            .zip(&rendered)
-            .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.as_ref()?.0.clone())))
-            .collect();
-        cache.dirty |= fresh > 0 || cache.bodies.len() != before;
-    }
+    // Templates and the search index take the bodies from here (compressed, or in the
+    // body store), whether or not the cache outlives this build.
+    let before = cache.bodies.len();
+    cache.bodies = planned
+        .iter()
+        .zip(&rendered)
+        .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.as_ref()?.0.clone())))
+        .collect();
+    cache.dirty |= fresh > 0 || cache.bodies.len() != before;
     let bodies = rendered.into_iter().map(|body| body.map(|(b, _)| (b.output_fingerprint(), b.body))).collect();
     Ok(MarkdownOutcome { bodies, fresh, slowest: timed })
 }

@@ -100,7 +100,10 @@ pub fn search(
             pages.insert(file.clone(), parse(read, file)?);
             files_read.push(file.clone());
         }
-        let (url, title, _) = pages[file].get((page - first) as usize).ok_or_else(|| anyhow!("page {page} missing"))?;
+        let (url, title, _) = page
+            .checked_sub(*first)
+            .and_then(|at| pages[file].get(at as usize))
+            .ok_or_else(|| anyhow!("{file}: page {page} missing"))?;
         results.push(Hit { url: url.clone(), title: title.clone(), tier, score });
     }
     Ok((results, files_read))
@@ -130,7 +133,8 @@ fn add_postings(found: &mut BTreeMap<u32, (f64, u32)>, postings: &[u32], pages: 
     let idf = (1.0 + (f64::from(pages) - n + 0.5) / (n + 0.5)).ln();
     let mut page = 0u32;
     for pair in postings.chunks_exact(2) {
-        page += pair[0];
+        // Saturating: a damaged file must not overflow (it only ranks oddly).
+        page = page.saturating_add(pair[0]);
         let score = f64::from(pair[1] >> 2) / 50.0 * idf * weight;
         let place = pair[1] & 3;
         let entry = found.entry(page).or_insert((0.0, 0));

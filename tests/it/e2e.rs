@@ -201,8 +201,8 @@ fn e2e_search_from_a_file_explains_that_it_needs_a_server() {
     assert_ne!(browser.eval_str("return getComputedStyle(document.querySelector('.pd-header')).position;"), "static");
 }
 
-/// What a query downloads, against everything in the search bundle, on a generated corpus
-/// (2,000 pages; `POLYDOC_E2E_PAGES` picks another size, e.g. 10000 for the README's numbers).
+/// What a query downloads, against its locale's whole index, on a generated corpus
+/// (2,000 pages; `POLYDOC_E2E_PAGES` picks another size, e.g. 10000 for the numbers in ARCHITECTURE.md).
 #[test]
 fn e2e_search_query_loads_a_small_part_of_the_index() {
     if !enabled() {

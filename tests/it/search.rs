@@ -164,3 +164,50 @@ fn the_windows_containers_corpus_is_searchable_in_chinese() {
     let hits = search(&site, "en-us", "kubernetes");
     assert!(hits.iter().take(3).all(|h| h.tier == 2), "title matches first: {hits:#?}");
 }
+
+/// Every file a build writes, in memory.
+#[derive(Default)]
+struct Files(std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>);
+
+impl polydoc::output::Output for Files {
+    fn write(&self, rel_path: &str, bytes: polydoc::output::Bytes) -> anyhow::Result<()> {
+        self.0.lock().expect("files").insert(rel_path.to_string(), bytes.to_vec());
+        Ok(())
+    }
+
+    fn copy(&self, rel_path: &str, from: &std::path::Path) -> anyhow::Result<()> {
+        self.0.lock().expect("files").insert(rel_path.to_string(), std::fs::read(from)?);
+        Ok(())
+    }
+}
+
+impl Files {
+    fn index(&self) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let files = self.0.lock().expect("files");
+        files.iter().filter(|(path, _)| path.contains("/_search/")).map(|(p, b)| (p.clone(), b.clone())).collect()
+    }
+}
+
+/// A rebuild through the same cache (as `serve` does) reuses the records of unchanged
+/// pages, and its index is byte for byte the one a fresh build writes.
+#[test]
+fn a_rebuild_indexes_the_edit_and_matches_a_fresh_build() {
+    use polydoc::pipeline::{self, BuildCache, BuildOptions};
+    let site = TestSite::example();
+    let config = polydoc::config::Config::load(site.root()).expect("the example config");
+    let options = BuildOptions { out_dir: None, locales: Vec::new(), progress: false, search: true };
+    let mut cache = BuildCache::default();
+    let first = Files::default();
+    pipeline::run(&config, &options, &mut cache, Some(&first)).expect("a build");
+    site.edit("content/zh-cn/about/containers-vs-vm.md", "容器是一个隔离的", "容器是一个隔离的量子纠缠");
+    let second = Files::default();
+    pipeline::run(&config, &options, &mut cache, Some(&second)).expect("a rebuild");
+    let fresh = Files::default();
+    pipeline::run(&config, &options, &mut BuildCache::default(), Some(&fresh)).expect("a fresh build");
+    assert_ne!(first.index(), second.index(), "the edit changed the index");
+    assert!(second.index() == fresh.index(), "the rebuilt index differs from a fresh build's");
+    let index = second.index();
+    let read = |name: &str| index.get(&format!("zh-cn/_search/{name}")).cloned();
+    let (hits, _) = query::search(&Tokenizer::new(), "量子", &read).expect("a search");
+    assert_eq!(hits.iter().map(|h| h.url.as_str()).collect::<Vec<_>>(), [SEED]);
+}
