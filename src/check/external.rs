@@ -90,14 +90,14 @@ pub fn check(links: &[ExternalLink], settings: &Settings) -> Outcome {
         }
     }
     diagnostic::sort(&mut outcome.diagnostics);
-    if let Some(path) = &settings.cache {
-        if let Err(error) = cache.save(path) {
-            outcome.diagnostics.push(Diagnostic::warning(
-                "io",
-                CACHE_FILE,
-                format!("cannot remember external link checks in {}: {error}", path.display()),
-            ));
-        }
+    if let Some(path) = &settings.cache
+        && let Err(error) = cache.save(path)
+    {
+        outcome.diagnostics.push(Diagnostic::warning(
+            "io",
+            CACHE_FILE,
+            format!("cannot remember external link checks in {}: {error}", path.display()),
+        ));
     }
     outcome
 }

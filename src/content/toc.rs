@@ -95,12 +95,12 @@ fn expand_nested(
         } else {
             None
         };
-        if let Some(nested_key) = nested_key {
-            if files.contains_key(&nested_key) {
-                let nested = load_file(files, &nested_key, visiting, diagnostics);
-                item.children.extend(nested);
-                item.href = None;
-            }
+        if let Some(nested_key) = nested_key
+            && files.contains_key(&nested_key)
+        {
+            let nested = load_file(files, &nested_key, visiting, diagnostics);
+            item.children.extend(nested);
+            item.href = None;
         }
     }
     item.children = std::mem::take(&mut item.children)

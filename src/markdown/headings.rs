@@ -115,10 +115,10 @@ fn take_leading_anchor(events: &mut Vec<Spanned<'_>>, start: usize, end: usize) 
     }
     events[first].0 = Event::Text(CowStr::Borrowed(""));
     // The text after the anchor often starts with a space (`<a name="x"></a> Title`).
-    if let Some((Event::Text(text), _)) = events.get_mut(after).filter(|_| after < end) {
-        if text.starts_with(' ') {
-            *text = CowStr::from(text.trim_start().to_string());
-        }
+    if let Some((Event::Text(text), _)) = events.get_mut(after).filter(|_| after < end)
+        && text.starts_with(' ')
+    {
+        *text = CowStr::from(text.trim_start().to_string());
     }
     (!name.is_empty()).then_some(name)
 }

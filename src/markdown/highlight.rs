@@ -62,10 +62,10 @@ impl Highlighter {
             *used = true;
             Arc::clone(html)
         });
-        if let Some(html) = cached.and_then(|compressed| lz4_flex::decompress_size_prepended(&compressed).ok()) {
-            if let Ok(html) = String::from_utf8(html) {
-                return html.into();
-            }
+        if let Some(html) = cached.and_then(|compressed| lz4_flex::decompress_size_prepended(&compressed).ok())
+            && let Ok(html) = String::from_utf8(html)
+        {
+            return html.into();
         }
         let html = self.render(language, code);
         let compressed: Arc<[u8]> = lz4_flex::compress_prepend_size(html.as_bytes()).into();

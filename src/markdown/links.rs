@@ -293,10 +293,10 @@ fn is_external(href: &str) -> bool {
 pub(super) fn escape_unknown_tags(events: &mut [Spanned<'_>]) {
     for (event, _) in events.iter_mut() {
         let Event::InlineHtml(html) = event else { continue };
-        if let Some(name) = tag_name(html) {
-            if !is_html_element(&name) {
-                *event = Event::Text(html.clone());
-            }
+        if let Some(name) = tag_name(html)
+            && !is_html_element(&name)
+        {
+            *event = Event::Text(html.clone());
         }
     }
 }

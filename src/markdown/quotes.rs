@@ -47,10 +47,10 @@ pub(super) fn render(
 ) {
     let mut index = 0;
     while index < events.len() {
-        if matches!(events[index].0, Event::Start(Tag::BlockQuote(None))) {
-            if let Some(marker) = take_marker(events, index) {
-                section(events, index, marker, strings, positions, diagnostics);
-            }
+        if matches!(events[index].0, Event::Start(Tag::BlockQuote(None)))
+            && let Some(marker) = take_marker(events, index)
+        {
+            section(events, index, marker, strings, positions, diagnostics);
         }
         index += 1;
     }

@@ -153,10 +153,12 @@ impl Builder {
 
     fn push_piece(&mut self, start: usize, origin: Origin, synthetic: bool) {
         // A piece that continues the previous one byte for byte is merged into it.
-        if let Some(last) = self.pieces.last() {
-            if !synthetic && !last.synthetic && advance(last.origin, start - last.start) == origin {
-                return;
-            }
+        if let Some(last) = self.pieces.last()
+            && !synthetic
+            && !last.synthetic
+            && advance(last.origin, start - last.start) == origin
+        {
+            return;
         }
         if self.pieces.last().is_some_and(|last| last.start == start) {
             self.pieces.pop();

@@ -617,10 +617,10 @@ fn write_pages(
             let body_fingerprint = body.as_ref().map(|(f, _)| f);
             let cheap = cheap_fingerprint(fingerprints, navigation[page.locale], context, page, body_fingerprint);
             let previous = cached.get(&(page.locale.clone(), page.key.clone()));
-            if let Some(previous) = previous.filter(|p| p.cheap == cheap) {
-                if previous.write_to(output, &path)? {
-                    return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
-                }
+            if let Some(previous) = previous.filter(|p| p.cheap == cheap)
+                && previous.write_to(output, &path)?
+            {
+                return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
             }
             // A body from the build cache has its HTML read only now that it is needed.
             let full_body = match (body, cache_ref.bodies.get(&(page.locale.clone(), page.key.clone()))) {
@@ -637,10 +637,10 @@ fn write_pages(
                 return Ok((None, true));
             }
             let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
-            if let Some(previous) = previous.filter(|p| p.exact == exact) {
-                if previous.write_to(output, &path)? {
-                    return Ok((Some(CachedPage { cheap, exact, ..previous.clone() }), false));
-                }
+            if let Some(previous) = previous.filter(|p| p.exact == exact)
+                && previous.write_to(output, &path)?
+            {
+                return Ok((Some(CachedPage { cheap, exact, ..previous.clone() }), false));
             }
             let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
             let html = Bytes::from(html.into_bytes());
@@ -788,10 +788,11 @@ fn write_site_files_cached(
     }
     hasher.update(format!("{:?}", options.locales).as_bytes());
     let fingerprint = hasher.finalize();
-    if let Some((cached, files)) = &cache.site_files {
-        if *cached == fingerprint && replay(output, files)? {
-            return Ok(());
-        }
+    if let Some((cached, files)) = &cache.site_files
+        && *cached == fingerprint
+        && replay(output, files)?
+    {
+        return Ok(());
     }
     let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
     write_site_files(context, options, &recorder, planned)?;
@@ -850,10 +851,11 @@ fn write_search_index(
     let written: Vec<Option<(Locale, RecordedFiles)>> = fingerprints
         .par_iter()
         .map(|&(locale, fingerprint)| {
-            if let Some((cached, files)) = search_files.get(locale) {
-                if *cached == fingerprint && replay(output, files)? {
-                    return Ok(None);
-                }
+            if let Some((cached, files)) = search_files.get(locale)
+                && *cached == fingerprint
+                && replay(output, files)?
+            {
+                return Ok(None);
             }
             let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
             crate::search::write_index(locale, planned, &indexed, &recorder)?;

@@ -119,10 +119,10 @@ pub struct Summary {
 
 /// The title a page shows: front matter `title`, else its first H1, else its file name.
 pub fn page_title(output: &OutputPage<'_>, rendered: Option<&RenderedPage>, config: &Config) -> String {
-    if let Some(page) = output.page() {
-        if let Some(title) = page.front_matter.title().or_else(|| rendered.and_then(|r| r.first_heading.clone())) {
-            return title;
-        }
+    if let Some(page) = output.page()
+        && let Some(title) = page.front_matter.title().or_else(|| rendered.and_then(|r| r.first_heading.clone()))
+    {
+        return title;
     }
     let name = output
         .key

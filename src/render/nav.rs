@@ -89,12 +89,12 @@ impl LocaleNav {
     fn walk(&mut self, nodes: &[NavNode], path: &mut Vec<usize>) {
         for (index, node) in nodes.iter().enumerate() {
             path.push(index);
-            if let NavTarget::Page { key, fragment: None } = &node.target {
-                if !self.positions.contains_key(key) {
-                    self.positions.insert(key.clone(), path.clone());
-                    self.order_index.insert(key.clone(), self.order.len());
-                    self.order.push(key.clone());
-                }
+            if let NavTarget::Page { key, fragment: None } = &node.target
+                && !self.positions.contains_key(key)
+            {
+                self.positions.insert(key.clone(), path.clone());
+                self.order_index.insert(key.clone(), self.order.len());
+                self.order.push(key.clone());
             }
             self.walk(&node.children, path);
             path.pop();

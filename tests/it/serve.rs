@@ -101,10 +101,10 @@ impl Server {
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if let Some(data) = line.strip_prefix("data:") {
-                    if sender.send(data.trim().to_string()).is_err() {
-                        break;
-                    }
+                if let Some(data) = line.strip_prefix("data:")
+                    && sender.send(data.trim().to_string()).is_err()
+                {
+                    break;
                 }
             }
         });
