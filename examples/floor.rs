@@ -142,21 +142,7 @@ fn find_syntax<'a>(syntaxes: &'a SyntaxSet, language: &str) -> Option<&'a Syntax
         return None;
     }
     let lowered = language.to_ascii_lowercase();
-    let token = match lowered.as_str() {
-        "powershell" | "ps" | "pwsh" | "ps1" | "azurepowershell" | "azurepowershell-interactive" => "ps1",
-        "console" | "shell" | "sh" | "bash" | "zsh" | "azurecli" | "azurecli-interactive" | "terminal" => "bash",
-        "cmd" | "bat" | "batch" | "dos" => "bat",
-        "csharp" | "c#" | "cs" => "cs",
-        "dockerfile" | "docker" => "Dockerfile",
-        "typescript" | "ts" => "ts",
-        "javascript" | "js" => "js",
-        "python" | "py" => "py",
-        "rust" | "rs" => "rs",
-        "xml" | "xaml" | "csproj" => "xml",
-        "json" | "jsonc" => "json",
-        "yml" | "yaml" => "yaml",
-        other => other,
-    };
+    let token = polydoc::markdown::highlight::grammar_token(&lowered);
     syntaxes.find_syntax_by_token(token).or_else(|| syntaxes.find_syntax_by_name(token))
 }
 

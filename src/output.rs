@@ -112,7 +112,7 @@ impl Staging {
         // come after their contents, and only empty ones are removed.
         for entry in walkdir::WalkDir::new(&self.target).min_depth(1).contents_first(true) {
             let entry = entry.with_context(|| format!("cannot read {}", self.target.display()))?;
-            let rel_path = relative_path(&self.target, entry.path());
+            let rel_path = crate::content::relative_to(&self.target, entry.path());
             if entry.file_type().is_dir() {
                 let _ = std::fs::remove_dir(entry.path());
             } else if !kept.contains(&rel_path) && !written.contains(&rel_path) {
@@ -179,11 +179,6 @@ fn make_parent(root: &Path, path: &Path) -> Result<()> {
         }
     }
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))
-}
-
-fn relative_path(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 impl Output for Staging {

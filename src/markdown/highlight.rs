@@ -200,8 +200,8 @@ fn mark_lines(html: &str, marked: &[usize]) -> String {
     out
 }
 
-/// Maps DocFX and GitHub language names to a token syntect's grammars know.
-fn grammar_token(language: &str) -> &str {
+/// Maps DocFX and GitHub language names (lowercase) to a token syntect's grammars know.
+pub fn grammar_token(language: &str) -> &str {
     match language {
         "powershell" | "ps" | "pwsh" | "ps1" | "azurepowershell" | "azurepowershell-interactive" => "ps1",
         "console" | "shell" | "sh" | "bash" | "zsh" | "azurecli" | "azurecli-interactive" | "terminal" => "bash",

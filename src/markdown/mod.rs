@@ -59,7 +59,7 @@ pub struct MarkdownContext<'a> {
 }
 
 /// A page's body as HTML, with what later stages need to know about it.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RenderedPage {
     pub html: String,
     /// The text of the first level-1 heading, the title when front matter has none.

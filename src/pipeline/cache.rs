@@ -226,16 +226,7 @@ impl BuildCache {
             .ok()
             .and_then(|html| String::from_utf8(html).ok())
             .context("a damaged body in the build cache (delete .polydoc-cache to rebuild)")?;
-        let meta = &*cached.body;
-        Ok(Arc::new(RenderedPage {
-            html,
-            first_heading: meta.first_heading.clone(),
-            outline: meta.outline.clone(),
-            anchors: meta.anchors.clone(),
-            page_links: meta.page_links.clone(),
-            external_links: meta.external_links.clone(),
-            diagnostics: meta.diagnostics.clone(),
-        }))
+        Ok(Arc::new(RenderedPage { html, ..(*cached.body).clone() }))
     }
 }
 
@@ -265,7 +256,7 @@ struct StoredBody<B, R> {
     fingerprint: [u8; 32],
     read_files: Vec<(PathBuf, Option<FileStamp>)>,
     blob: BlobRef,
-    /// The body without its HTML.
+    /// The body, its `html` empty.
     body: B,
     /// Its search record, as in `CachedBody::search`.
     search: Option<Option<R>>,
@@ -284,32 +275,6 @@ struct StoredPage {
 enum StoredFile {
     Copy(PathBuf),
     Previous(u64),
-}
-
-/// A body as stored: everything but the HTML.
-#[derive(serde::Serialize)]
-struct BodyMeta<'a> {
-    html: &'static str,
-    first_heading: &'a Option<String>,
-    outline: &'a Vec<crate::markdown::Heading>,
-    anchors: &'a std::collections::HashSet<String>,
-    page_links: &'a Vec<crate::markdown::PageLink>,
-    external_links: &'a Vec<crate::markdown::ExternalLink>,
-    diagnostics: &'a Vec<crate::diagnostic::Diagnostic>,
-}
-
-impl<'a> BodyMeta<'a> {
-    fn of(body: &'a RenderedPage) -> BodyMeta<'a> {
-        BodyMeta {
-            html: "",
-            first_heading: &body.first_heading,
-            outline: &body.outline,
-            anchors: &body.anchors,
-            page_links: &body.page_links,
-            external_links: &body.external_links,
-            diagnostics: &body.diagnostics,
-        }
-    }
 }
 
 impl BuildCache {
@@ -374,7 +339,7 @@ impl BuildCache {
         let dir = site_root.join(CACHE_DIR);
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let generation = self.store_bodies(&dir.join(BODIES_FILE))?;
-        let mut bodies: Vec<StoredBody<BodyMeta<'_>, &PageRecord>> = self
+        let mut bodies: Vec<StoredBody<&RenderedPage, &PageRecord>> = self
             .bodies
             .iter()
             .filter_map(|((locale, key), cached)| {
@@ -384,7 +349,8 @@ impl BuildCache {
                     fingerprint: *cached.fingerprint.as_bytes(),
                     read_files: cached.read_files.clone(),
                     blob: cached.blob?,
-                    body: BodyMeta::of(&cached.body),
+                    // Its HTML is in the body store: `CachedBody::new` took it out.
+                    body: &*cached.body,
                     search: cached.search.as_ref().map(|record| record.as_deref()),
                 })
             })
