@@ -24,6 +24,49 @@ pub trait Output: Sync {
     fn reuse(&self, _rel_path: &str, _len: u64) -> Result<bool> {
         Ok(false)
     }
+    /// Stores under the folder `rel_dir` (`/`-terminated) the files `deferred` makes. The
+    /// default makes and writes them now; `serve` keeps them unmade until a request asks
+    /// for one, so work no page shows (the search index) stays out of the edit-to-reload
+    /// path.
+    fn write_deferred(&self, rel_dir: &str, deferred: Arc<Deferred>) -> Result<()> {
+        for (name, bytes) in deferred.files() {
+            self.write(&format!("{rel_dir}{name}"), Arc::clone(bytes))?;
+        }
+        Ok(())
+    }
+}
+
+/// The recipe of a folder's files, run once, when the files are first asked for.
+pub struct Deferred {
+    make: Mutex<Option<MakeFiles>>,
+    files: std::sync::OnceLock<Vec<(String, Bytes)>>,
+}
+
+type MakeFiles = Box<dyn FnOnce() -> Vec<(String, Bytes)> + Send>;
+
+impl Deferred {
+    pub fn new(make: impl FnOnce() -> Vec<(String, Bytes)> + Send + 'static) -> Arc<Deferred> {
+        Arc::new(Deferred { make: Mutex::new(Some(Box::new(make))), files: std::sync::OnceLock::new() })
+    }
+
+    /// The files by name inside the folder, made on the first call.
+    pub fn files(&self) -> &[(String, Bytes)] {
+        self.files.get_or_init(|| {
+            let make = self.make.lock().expect("deferred lock").take();
+            make.map(|make| make()).unwrap_or_default()
+        })
+    }
+
+    /// The file `name` inside the folder.
+    pub fn file(&self, name: &str) -> Option<&Bytes> {
+        self.files().iter().find(|(file, _)| file == name).map(|(_, bytes)| bytes)
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred").field("made", &self.files.get().map(Vec::len)).finish()
+    }
 }
 
 /// The relative URL from the folder `from_dir` to `to`, both relative to the output root.

@@ -89,7 +89,17 @@ struct LoadMode<'a> {
 #[derive(Default)]
 pub struct LoadCache {
     pages: std::sync::Mutex<std::collections::HashMap<PathBuf, CachedFile>>,
+    /// Each locale folder's files as last listed, with the listing's diagnostics; kept
+    /// only while a file watcher vouches that no file came or went (`expect_changes`).
+    listings: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<Listing>>>,
+    /// The files that may have changed since the last load, as the watcher saw them; every
+    /// other file is taken as it was without a look at the disk. `None`: look at each.
+    changed: std::sync::Mutex<Option<std::collections::HashSet<PathBuf>>>,
 }
+
+/// A locale folder's files, (path under the folder, full path), and the warnings listing
+/// them raised.
+type Listing = (Vec<(String, PathBuf)>, Vec<Diagnostic>);
 
 /// A loaded page with its file's stamp and a hash of its text (body and front matter).
 struct CachedFile {
@@ -108,7 +118,56 @@ pub fn file_stamp(file: &Path) -> Option<FileStamp> {
 }
 
 impl LoadCache {
+    /// Tells the next load which files may have changed since the last one: `changed` are
+    /// paths relative to `site_root`, as a file watcher reported them (`None` when it
+    /// cannot tell, after a lost event). The load reads those files again and takes every
+    /// other file as it was, so a rebuild after an edit looks at one file rather than at
+    /// every file of the site. When a file appeared or vanished, or a folder changed, the
+    /// folders are listed again.
+    pub fn expect_changes(&self, site_root: &Path, changed: Option<&[PathBuf]>) {
+        let mut listings = self.listings.lock().expect("load cache lock");
+        let Some(changed) = changed else {
+            listings.clear();
+            *self.changed.lock().expect("load cache lock") = None;
+            return;
+        };
+        let files: std::collections::HashSet<PathBuf> = changed.iter().map(|rel| site_root.join(rel)).collect();
+        let listed =
+            |file: &PathBuf| listings.values().any(|listing| listing.0.iter().any(|(_, listed)| listed == file));
+        // A changed file that is there now was there before, and the other way round.
+        let same_files = files.iter().all(|file| match std::fs::symlink_metadata(file) {
+            Ok(meta) if meta.is_file() => listed(file),
+            Ok(_) => false,
+            Err(_) => !listed(file),
+        });
+        if !same_files {
+            listings.clear();
+        }
+        *self.changed.lock().expect("load cache lock") = Some(files);
+    }
+
+    /// The files of `folder` as last listed, while no file came or went since.
+    fn listing(
+        &self,
+        folder: &Path,
+        list: impl FnOnce(&mut Vec<Diagnostic>) -> Vec<(String, PathBuf)>,
+    ) -> Arc<Listing> {
+        if let Some(listing) = self.listings.lock().expect("load cache lock").get(folder) {
+            return Arc::clone(listing);
+        }
+        let mut diagnostics = Vec::new();
+        let files = list(&mut diagnostics);
+        let listing = Arc::new((files, diagnostics));
+        self.listings.lock().expect("load cache lock").insert(folder.to_path_buf(), Arc::clone(&listing));
+        listing
+    }
+
     fn page(&self, file: &Path, load: impl FnOnce() -> LoadedPage) -> LoadedPage {
+        let vouched =
+            self.changed.lock().expect("load cache lock").as_ref().is_some_and(|changed| !changed.contains(file));
+        if vouched && let Some(cached) = self.pages.lock().expect("load cache lock").get(file) {
+            return (*cached.page).clone();
+        }
         let stamp = file_stamp(file);
         if let Some(stamp) = stamp {
             let cached = self
@@ -444,10 +503,17 @@ fn load_locale(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> LocaleContent {
     let mut content = LocaleContent::empty(locale.clone());
-    let files = list_files(site_root, folder, diagnostics);
+    let listing = match mode.cache {
+        Some(cache) => cache.listing(folder, |diagnostics| list_files(site_root, folder, diagnostics)),
+        None => {
+            let mut listing_diagnostics = Vec::new();
+            Arc::new((list_files(site_root, folder, &mut listing_diagnostics), listing_diagnostics))
+        }
+    };
+    diagnostics.extend(listing.1.iter().cloned());
     // Pages are most of the work (reading, hashing, front matter), so they load in parallel.
     let (page_files, other_files): (Vec<_>, Vec<_>) =
-        files.into_iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
+        listing.0.iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
     let loaded: Vec<LoadedPage> = page_files
         .par_iter()
         .map(|(rel_path, file)| {
@@ -482,6 +548,7 @@ fn load_locale(
     }
     let mut toc_files = TocFiles::new();
     for (rel_path, file) in other_files {
+        let (rel_path, file) = (rel_path.clone(), file.clone());
         let source_path = relative_to(site_root, &file);
         let lower = rel_path.to_lowercase();
         match classify(&rel_path) {

@@ -30,7 +30,7 @@ pub struct SourceHistory {
 }
 
 /// One source file whose translated-from version is wanted.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaseQuery {
     /// The path under the source locale folder, as on disk (`about/Containers-vs-VM.md`).
     pub rel_path: String,

@@ -16,5 +16,5 @@ pub mod sections;
 pub mod stamp;
 mod status;
 
-pub use changes::{SourceChanges, source_changes};
+pub use changes::{ChangesMemo, SourceChanges, source_changes};
 pub use status::{L10nReport, PageStatus, TranslationStatus, analyze, parse_us_date};

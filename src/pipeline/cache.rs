@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::content::{FileStamp, LoadCache, Locale};
 use crate::markdown::{Highlighter, RenderedPage};
-use crate::output::{Bytes, Output};
+use crate::output::{Bytes, Deferred, Output};
 
 use anyhow::{Context as _, Result};
 
@@ -24,6 +24,8 @@ pub struct BuildCache {
     pub(super) pages: HashMap<(Locale, String), CachedPage>,
     pub(super) highlighter: Option<Arc<Highlighter>>,
     pub(super) files: LoadCache,
+    /// The stale banners' source changes of the last build.
+    pub(super) changes: crate::l10n::ChangesMemo,
     /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
     /// inputs they were made from.
     pub(super) site_files: Option<RecordedFiles>,
@@ -51,6 +53,12 @@ impl BuildCache {
     pub fn for_rebuilds() -> BuildCache {
         BuildCache { retain: true, keep_html: true, ..BuildCache::default() }
     }
+
+    /// Tells the next build which files changed since the last one (see
+    /// `LoadCache::expect_changes`).
+    pub fn expect_changes(&self, site_root: &Path, changed: Option<&[PathBuf]>) {
+        self.files.expect_changes(site_root, changed);
+    }
 }
 
 /// One file as handed to an `Output`.
@@ -60,6 +68,8 @@ pub(super) enum Written {
     Copy(PathBuf),
     /// The same file in the previous output (`Output::reuse`), of this many bytes.
     Previous(u64),
+    /// A folder of files made when first asked for (`Output::write_deferred`).
+    Deferred(Arc<Deferred>),
 }
 
 /// An `Output` that also keeps what passes through it, so it can be replayed.
@@ -77,6 +87,12 @@ impl Output for Recorder<'_> {
     fn copy(&self, rel_path: &str, from: &std::path::Path) -> Result<()> {
         self.files.lock().expect("recorder lock").push((rel_path.to_string(), Written::Copy(from.to_path_buf())));
         self.output.copy(rel_path, from)
+    }
+
+    fn write_deferred(&self, rel_dir: &str, deferred: Arc<Deferred>) -> Result<()> {
+        let recorded = Written::Deferred(Arc::clone(&deferred));
+        self.files.lock().expect("recorder lock").push((rel_dir.to_string(), recorded));
+        self.output.write_deferred(rel_dir, deferred)
     }
 }
 
@@ -488,13 +504,16 @@ pub(super) struct StoreWriter {
 fn stored_files((fingerprint, files): &RecordedFiles) -> StoredSiteFiles {
     let files = files
         .iter()
-        .map(|(path, file)| {
-            let file = match file {
-                Written::Bytes(bytes) => StoredFile::Previous(bytes.len() as u64),
-                Written::Copy(from) => StoredFile::Copy(from.clone()),
-                Written::Previous(len) => StoredFile::Previous(*len),
-            };
-            (path.clone(), file)
+        .flat_map(|(path, file)| match file {
+            Written::Bytes(bytes) => vec![(path.clone(), StoredFile::Previous(bytes.len() as u64))],
+            Written::Copy(from) => vec![(path.clone(), StoredFile::Copy(from.clone()))],
+            Written::Previous(len) => vec![(path.clone(), StoredFile::Previous(*len))],
+            // A build has written them by now: they are in the output folder.
+            Written::Deferred(deferred) => deferred
+                .files()
+                .iter()
+                .map(|(name, bytes)| (format!("{path}{name}"), StoredFile::Previous(bytes.len() as u64)))
+                .collect(),
         })
         .collect();
     (*fingerprint.as_bytes(), files)

@@ -134,12 +134,14 @@ pub fn run(
     let theme = Theme::load(&config.root)?;
     timings.mark("theme");
     let report = l10n::analyze(&site);
-    timings.mark("l10n");
     let mut diagnostics = site.diagnostics.clone();
     diagnostics.extend(l10n_diagnostics(&site, &report));
     diagnostics.extend(date_diagnostics(&site));
-    let (source_changes, history_diagnostics) = l10n::source_changes(config, &site, &report, &options.locales);
+    timings.mark("l10n status");
+    let (source_changes, history_diagnostics) =
+        l10n::source_changes(config, &site, &report, &options.locales, &mut cache.changes);
     diagnostics.extend(history_diagnostics);
+    timings.mark("l10n history");
 
     let mut planned = render::plan(&site);
     planned.retain(|output| options.includes(output.locale));
@@ -879,6 +881,7 @@ fn replay(output: &dyn Output, files: &[(String, Written)]) -> Result<bool> {
         match file {
             Written::Bytes(bytes) => output.write(path, Arc::clone(bytes))?,
             Written::Copy(from) => output.copy(path, from)?,
+            Written::Deferred(deferred) => output.write_deferred(path, Arc::clone(deferred))?,
             Written::Previous(len) => {
                 if !output.reuse(path, *len)? {
                     return Ok(false);

@@ -20,7 +20,7 @@ use anyhow::Result;
 use crate::config::Config;
 use crate::content::Locale;
 use crate::markdown::{RenderedPage, page_dir_of};
-use crate::output::{Bytes, Output};
+use crate::output::{Bytes, Deferred, Output};
 use crate::render::{self, OutputPage, Source};
 use index::Document;
 pub use index::PageRecord;
@@ -48,13 +48,15 @@ pub fn record(
 
 /// Writes `locale`'s index from the records of the output pages `planned` (same order;
 /// `None` for pages not indexed).
+/// The index is made when first asked for (`Output::write_deferred`): `build` makes it
+/// now, `serve` when the browser first fetches it.
 pub fn write_index(
     locale: &Locale,
     planned: &[OutputPage<'_>],
     records: &[Option<Arc<PageRecord>>],
     output: &dyn Output,
 ) -> Result<()> {
-    let documents = planned
+    let documents: Vec<Document> = planned
         .iter()
         .zip(records)
         .filter(|(page, _)| page.locale == locale)
@@ -62,12 +64,6 @@ pub fn write_index(
             Some(Document { url: page_dir_of(&page.key), record: Arc::clone(record.as_ref()?) })
         })
         .collect();
-    write_locale(locale, documents, output)
-}
-
-fn write_locale(locale: &Locale, documents: Vec<Document>, output: &dyn Output) -> Result<()> {
-    for (name, bytes) in index::assemble(documents) {
-        output.write(&format!("{locale}/{FOLDER}/{name}"), Bytes::from(bytes))?;
-    }
-    Ok(())
+    let make = move || index::assemble(documents).into_iter().map(|(name, bytes)| (name, Bytes::from(bytes))).collect();
+    output.write_deferred(&format!("{locale}/{FOLDER}/"), Deferred::new(make))
 }

@@ -42,8 +42,8 @@ async fn serve_file(State(state): State<Arc<ServerState>>, method: Method, uri: 
     let wants_folder = uri.path().ends_with('/') || segments.is_empty();
     let path =
         if wants_folder { format!("{joined}/index.html").trim_start_matches('/').to_string() } else { joined.clone() };
-    if let Some(entry) = snapshot.files.get(&path) {
-        return respond(&state, &path, entry, StatusCode::OK);
+    if let Some(entry) = snapshot.get(&path) {
+        return respond(&state, &path, &entry, StatusCode::OK);
     }
     if !wants_folder && snapshot.files.contains_key(&format!("{joined}/index.html")) {
         return redirect(&format!("/{joined}/"), StatusCode::MOVED_PERMANENTLY, false);

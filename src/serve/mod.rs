@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::{Context as _, Result};
 
 use crate::content::Locale;
-use crate::output::{Bytes, Output};
+use crate::output::{Bytes, Deferred, Output};
 
 /// How to serve.
 #[derive(Clone, Debug)]
@@ -42,12 +42,26 @@ pub(crate) enum Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
     pub(crate) files: HashMap<String, Entry>,
+    /// Folders whose files are made when first asked for (the search indexes), by path
+    /// with a trailing `/`.
+    pub(crate) deferred: HashMap<String, Arc<Deferred>>,
     pub(crate) locales: Vec<Locale>,
     pub(crate) default_locale: Option<Locale>,
 }
 
 impl Snapshot {
-    /// The output paths whose content differs from `previous`.
+    /// The file at `path`, made now if it is in a deferred folder.
+    pub(crate) fn get(&self, path: &str) -> Option<Entry> {
+        if let Some(entry) = self.files.get(path) {
+            return Some(entry.clone());
+        }
+        let (dir, name) = path.rsplit_once('/')?;
+        let deferred = self.deferred.get(&format!("{dir}/"))?;
+        deferred.file(name).map(|bytes| Entry::Bytes(Arc::clone(bytes)))
+    }
+
+    /// The output paths whose content differs from `previous` (a deferred folder by its
+    /// path, when it is not the same recipe).
     fn changed_since(&self, previous: &Snapshot) -> Vec<String> {
         let mut changed: Vec<String> = self
             .files
@@ -60,6 +74,10 @@ impl Snapshot {
             .map(|(path, _)| path.clone())
             .collect();
         changed.extend(previous.files.keys().filter(|path| !self.files.contains_key(*path)).cloned());
+        let folder_changed = |(dir, deferred): (&String, &Arc<Deferred>)| {
+            previous.deferred.get(dir).is_none_or(|old| !Arc::ptr_eq(old, deferred)).then(|| dir.clone())
+        };
+        changed.extend(self.deferred.iter().filter_map(folder_changed));
         changed.sort();
         changed
     }
@@ -69,6 +87,7 @@ impl Snapshot {
 #[derive(Default)]
 struct MemoryOutput {
     files: Mutex<HashMap<String, Entry>>,
+    deferred: Mutex<HashMap<String, Arc<Deferred>>>,
 }
 
 impl Output for MemoryOutput {
@@ -79,6 +98,11 @@ impl Output for MemoryOutput {
 
     fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {
         self.files.lock().expect("output lock").insert(rel_path.to_string(), Entry::File(from.to_path_buf()));
+        Ok(())
+    }
+
+    fn write_deferred(&self, rel_dir: &str, deferred: Arc<Deferred>) -> Result<()> {
+        self.deferred.lock().expect("output lock").insert(rel_dir.to_string(), deferred);
         Ok(())
     }
 }
@@ -96,7 +120,7 @@ pub(crate) struct ServerState {
 /// Runs the preview server until interrupted.
 pub fn serve(options: &ServeOptions) -> Result<()> {
     let mut builder = watch::Builder::new(&options.root)?;
-    let first = builder.rebuild();
+    let first = builder.rebuild(None);
     let site_root =
         std::fs::canonicalize(&options.root).with_context(|| format!("cannot read {}", options.root.display()))?;
     let (events, _) = tokio::sync::broadcast::channel(64);

@@ -46,7 +46,11 @@ impl Builder {
         Ok(Builder { root: root.to_path_buf(), cache: BuildCache::for_rebuilds(), printed: Vec::new() })
     }
 
-    pub(super) fn rebuild(&mut self) -> Outcome {
+    /// Builds the site again. `changed`: the files that changed since the last build,
+    /// relative to the site root, as the watcher saw them (`None`: unknown, look at every
+    /// file).
+    pub(super) fn rebuild(&mut self, changed: Option<&[PathBuf]>) -> Outcome {
+        self.cache.expect_changes(&self.root, changed);
         let config = match Config::load(&self.root) {
             Ok(config) => config,
             Err(error) => return Outcome::Failed { errors: vec![format!("error: {error:#}")] },
@@ -69,6 +73,7 @@ impl Builder {
         }
         let snapshot = Snapshot {
             files: output.files.into_inner().expect("output lock"),
+            deferred: output.deferred.into_inner().expect("output lock"),
             locales: config.locales.iter().map(|l| l.locale.clone()).collect(),
             default_locale: Some(config.default_locale.clone()),
         };
@@ -122,19 +127,25 @@ pub(super) fn spawn(
     let (sender, receiver) = mpsc::channel::<DebounceEventResult>();
     let mut debouncer =
         new_debouncer(Duration::from_millis(40), None, sender).context("cannot watch the site folder")?;
-    debouncer
-        .watch(&builder.root, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {}", builder.root.display()))?;
+    // Events name paths under the folder as watched: the canonical root, so that they
+    // can be told apart from paths outside it.
     let root = std::fs::canonicalize(&builder.root).unwrap_or_else(|_| builder.root.clone());
+    debouncer.watch(&root, RecursiveMode::Recursive).with_context(|| format!("cannot watch {}", root.display()))?;
     std::thread::Builder::new().name("polydoc-rebuild".into()).spawn(move || {
         while let Ok(batch) = receiver.recv() {
-            let mut relevant = is_relevant(&root, &batch);
+            let mut changed = changed_inputs(&root, &batch);
             // Events that arrived while the last rebuild ran are one more change.
             while let Ok(more) = receiver.try_recv() {
-                relevant |= is_relevant(&root, &more);
+                changed = match (changed, changed_inputs(&root, &more)) {
+                    (Some(mut paths), Some(more)) => {
+                        paths.extend(more);
+                        Some(paths)
+                    }
+                    _ => None,
+                };
             }
-            if relevant {
-                let outcome = builder.rebuild();
+            if changed.as_ref().is_none_or(|paths| !paths.is_empty()) {
+                let outcome = builder.rebuild(changed.as_deref());
                 publish(&state, outcome);
             }
         }
@@ -142,20 +153,30 @@ pub(super) fn spawn(
     Ok(debouncer)
 }
 
-/// Whether a batch of events touches the site's input: content, templates, static files,
-/// UI strings or the config — not version-control folders, build output or editor swap files.
-fn is_relevant(root: &Path, batch: &DebounceEventResult) -> bool {
-    let Ok(events) = batch else { return true };
+/// The site's input files a batch of events touches (content, templates, static files, UI
+/// strings, the config — not version-control folders, build output or editor swap files),
+/// relative to the site root; `None` when the watcher lost track and every file must be
+/// looked at.
+fn changed_inputs(root: &Path, batch: &DebounceEventResult) -> Option<Vec<PathBuf>> {
+    let Ok(events) = batch else { return None };
+    if events.iter().any(|event| event.need_rescan()) {
+        return None;
+    }
     // Reading files is an event too on some platforms; a rebuild reads every file.
     let changes = events.iter().filter(|event| !matches!(event.kind, notify::EventKind::Access(_)));
-    changes.flat_map(|event| event.paths.iter()).any(|path| {
-        let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut paths = Vec::new();
+    for path in changes.flat_map(|event| event.paths.iter()) {
+        // The watcher was given the canonical root; a path outside it is unaccounted for.
+        let Ok(rel) = path.strip_prefix(root) else { return None };
         let mut components = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned());
-        let Some(first) = components.next() else { return false };
+        let Some(first) = components.next() else { continue };
         let ignored_folder = matches!(first.as_str(), "public" | "target") || first.starts_with('.');
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let editor_file = name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".swx") || name == "4913";
         let hidden = components.any(|c| c.starts_with('.'));
-        !(ignored_folder || editor_file || hidden)
-    })
+        if !(ignored_folder || editor_file || hidden) {
+            paths.push(rel.to_path_buf());
+        }
+    }
+    Some(paths)
 }

@@ -399,3 +399,67 @@ fn editing_an_include_or_a_snippet_source_rebuilds_the_pages_that_use_it() {
     site.write("content/en-us/includes/note.md", format!("{include}\nAn edited include line.\n"));
     server.wait_for_body("/en-us/", |body| body.contains("An edited include line."), Duration::from_secs(5));
 }
+
+#[test]
+fn pages_added_renamed_and_removed_while_serving_are_served_or_gone() {
+    let site = TestSite::example();
+    let mut server = Server::start(site.root());
+    let page = "---\ntitle: A page added while serving\n---\n\n# Added while serving\n\nNew text.\n";
+
+    site.write("content/en-us/about/added.md", page);
+    server.wait_for_body("/en-us/about/added/", |body| body.contains("Added while serving"), Duration::from_secs(5));
+    let fallback = server.get("/zh-cn/about/added/");
+    assert_eq!(fallback.status, 200, "the new page is a fallback in zh-cn");
+
+    // A page in a folder that did not exist.
+    site.write("content/en-us/new-folder/inside.md", page.replace("Added", "Nested"));
+    server.wait_for_body(
+        "/en-us/new-folder/inside/",
+        |body| body.contains("Nested while serving"),
+        Duration::from_secs(5),
+    );
+
+    // Renamed the way editors and `git mv` do: one file goes, another comes.
+    server.clear_log();
+    std::fs::rename(site.path("content/en-us/about/added.md"), site.path("content/en-us/about/renamed.md"))
+        .expect("rename");
+    server.wait_for_body("/en-us/about/renamed/", |body| body.contains("Added while serving"), Duration::from_secs(5));
+    assert_eq!(server.get("/en-us/about/added/").status, 404, "the old URL is gone");
+
+    site.remove("content/en-us/about/renamed.md");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.get("/en-us/about/renamed/").status != 404 {
+        assert!(Instant::now() < deadline, "a removed page is still served");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(server.get("/zh-cn/about/renamed/").status, 404, "its fallback copy is gone too");
+    assert_eq!(server.get(SEED_URL).status, 200);
+}
+
+#[test]
+fn the_search_index_is_served_and_follows_edits() {
+    let site = TestSite::example();
+    let server = Server::start(site.root());
+    let events = server.events();
+    let has_word = |word: &str| {
+        let entry = server.get("/en-us/_search/index.json");
+        assert_eq!(entry.status, 200, "{}", entry.body);
+        let entry: serde_json::Value = serde_json::from_str(&entry.body).expect("index.json is JSON");
+        let chunks = entry["term_chunks"].as_array().expect("term chunks");
+        assert!(!chunks.is_empty());
+        chunks.iter().any(|chunk| {
+            let name = chunk[1].as_str().expect("a chunk name");
+            let chunk = server.get(&format!("/en-us/_search/{name}"));
+            assert_eq!(chunk.status, 200, "{name}");
+            chunk.body.contains(&format!("\"{word}\""))
+        })
+    };
+    assert!(has_word("hypervisor"), "an indexed word of the English pages");
+    assert!(!has_word("quixotically"));
+
+    let page = "content/en-us/about/containers-vs-vm.md";
+    let text = site.read(page);
+    site.write(page, format!("{text}\nA quixotically rare word.\n"));
+    wait_for_event(&events, |e| e.contains("\"reload\""));
+    assert!(has_word("quixotically"), "the index of the edited locale has the new word");
+}
