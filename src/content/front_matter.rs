@@ -9,7 +9,11 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// Every front-matter key of a page, verbatim, plus typed access to the known ones.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrontMatter {
-    pub meta: Map<String, Value>,
+    meta: Map<String, Value>,
+    /// Whether a key is spelled other than in lowercase without white space (`MS.date`),
+    /// so that a lookup missing it exactly has to compare normalized keys. Most pages have
+    /// none, and their lookups of absent keys stay one map probe.
+    irregular_keys: bool,
 }
 
 /// A page's text split into front matter and body.
@@ -52,7 +56,7 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
                 error
             })?;
             return Ok(Split {
-                front_matter: FrontMatter { meta },
+                front_matter: FrontMatter::new(meta),
                 body: &text[line_end..],
                 body_line: line_number + 1,
             });
@@ -82,7 +86,7 @@ pub fn landing(text: &str) -> Result<FrontMatter, FrontMatterError> {
             meta.entry(to).or_insert_with(|| yaml_to_json(value));
         }
     }
-    Ok(FrontMatter { meta })
+    Ok(FrontMatter::new(meta))
 }
 
 fn opening_fence(text: &str) -> Option<(&'static str, usize)> {
@@ -163,11 +167,25 @@ fn parse_toml(block: &str) -> Result<Map<String, Value>, FrontMatterError> {
 }
 
 impl FrontMatter {
+    pub fn new(meta: Map<String, Value>) -> FrontMatter {
+        let regular = |key: &String| !key.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase());
+        let irregular_keys = !meta.keys().all(regular);
+        FrontMatter { meta, irregular_keys }
+    }
+
+    /// Every key and value as written.
+    pub fn meta(&self) -> &Map<String, Value> {
+        &self.meta
+    }
+
     /// The value of a known key. Keys match ignoring case and white space, because real
     /// DocFX front matter has `ms. author` and `MS.date`, which DocFX reads too.
     pub fn get(&self, key: &str) -> Option<&Value> {
         if let Some(value) = self.meta.get(key) {
             return Some(value);
+        }
+        if !self.irregular_keys && !key.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase()) {
+            return None;
         }
         self.meta.iter().find(|(candidate, _)| normalized_key_eq(candidate, key)).map(|(_, value)| value)
     }

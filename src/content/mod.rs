@@ -101,11 +101,10 @@ pub struct LoadCache {
 /// them raised.
 type Listing = (Vec<(String, PathBuf)>, Vec<Diagnostic>);
 
-/// A loaded page with its file's stamp and a hash of its text (body and front matter).
+/// A loaded page with its file's stamp.
 struct CachedFile {
     stamp: FileStamp,
     page: Arc<LoadedPage>,
-    text_hash: blake3::Hash,
 }
 
 type LoadedPage = (Option<Arc<Page>>, Vec<Diagnostic>);
@@ -183,17 +182,10 @@ impl LoadCache {
         }
         let loaded = load();
         if let Some(stamp) = stamp {
-            let text_hash = loaded.0.as_ref().map_or_else(|| blake3::hash(b""), |page| page.text_hash());
-            let cached = CachedFile { stamp, page: Arc::new(loaded.clone()), text_hash };
+            let cached = CachedFile { stamp, page: Arc::new(loaded.clone()) };
             self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), cached);
         }
         loaded
-    }
-
-    /// The text hash of the page last loaded from `file` (see `Page::text_hash`), computed
-    /// once per change of the file rather than once per build.
-    pub fn text_hash(&self, file: &Path) -> Option<blake3::Hash> {
-        self.pages.lock().expect("load cache lock").get(file).map(|cached| cached.text_hash)
     }
 }
 
@@ -701,6 +693,7 @@ fn load_page(
         body,
         body_line,
         digests,
+        text_hash: Default::default(),
     })
 }
 
@@ -732,6 +725,7 @@ fn load_landing(
         body: text,
         body_line: 1,
         digests: LineEndingDigests::of(&bytes),
+        text_hash: Default::default(),
     })
 }
 

@@ -27,6 +27,9 @@ pub struct Page {
     /// at hand, so status checks never re-read files; only for source-locale pages (empty
     /// for translations), since only a source is ever compared with a stamp.
     pub digests: LineEndingDigests,
+    /// `text_hash`, made on first use and kept with the page (which a rebuild reuses while
+    /// its file is unchanged).
+    pub text_hash: std::sync::OnceLock<blake3::Hash>,
 }
 
 impl Page {
@@ -48,12 +51,14 @@ pub struct LineEndingDigests {
 impl Page {
     /// A hash of everything the page says: its body and every front-matter key.
     pub fn text_hash(&self) -> blake3::Hash {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(self.body.as_bytes());
-        if let Ok(meta) = serde_json::to_vec(&self.front_matter.meta) {
-            hasher.update(&meta);
-        }
-        hasher.finalize()
+        *self.text_hash.get_or_init(|| {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(self.body.as_bytes());
+            if let Ok(meta) = serde_json::to_vec(&self.front_matter.meta()) {
+                hasher.update(&meta);
+            }
+            hasher.finalize()
+        })
     }
 }
 

@@ -3,10 +3,11 @@
 //! elsewhere (and for an unreadable repository, with a warning) the banners simply carry no
 //! list. One history walk serves every stale page of every locale.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::history::{BaseQuery, SourceHistory};
+use super::history::{BaseQuery, BaseVersion, SharedHistory, SourceHistory};
 use super::sections::{self, SourceDiff};
 use super::{L10nReport, TranslationStatus};
 use crate::config::Config;
@@ -14,30 +15,41 @@ use crate::content::{Locale, Page, Site};
 use crate::diagnostic::Diagnostic;
 
 /// (locale, page key) → what changed in the source since the translation was made.
-pub type SourceChanges = BTreeMap<(Locale, String), SourceDiff>;
+pub type SourceChanges = BTreeMap<(Locale, String), Arc<SourceDiff>>;
 
-/// The last answer of `source_changes`, for a process that builds the same site again and
-/// again (`serve`): walking the history takes far longer than a rebuild after an edit
-/// should, and its answer holds while `HEAD` and the stale pages are the same.
+/// What `source_changes` found, for a process that builds the same site again and again
+/// (`serve`): opening the repository and walking its history take far longer than a
+/// rebuild after an edit should. The versions found hold while `HEAD` is the same; a
+/// page's diff, while its source and translation are the same pages.
 #[derive(Default)]
 pub struct ChangesMemo {
+    /// The source folder and its repository, kept open (with its object indexes loaded).
+    repository: Option<(PathBuf, SharedHistory)>,
     head: Option<String>,
-    /// Each stale page's query with its source and translation, held so that the pointer
-    /// comparison below can never meet a reused address.
-    inputs: Vec<StalePage>,
-    changes: Arc<SourceChanges>,
+    bases: HashMap<BaseQuery, Option<BaseVersion>>,
+    diffs: HashMap<(Locale, String), StaleDiff>,
 }
 
-/// A stale translation's history query, its source page and the translation.
-type StalePage = (BaseQuery, Arc<Page>, Arc<Page>);
+/// One stale page's diff and what it was made from; the pages are held, so the pointer
+/// comparisons can never meet a reused address.
+struct StaleDiff {
+    query: BaseQuery,
+    source: Arc<Page>,
+    translation: Arc<Page>,
+    diff: Arc<SourceDiff>,
+}
 
 impl ChangesMemo {
-    fn answers(&self, head: &Option<String>, inputs: &[StalePage]) -> bool {
-        let same = |(a, b): (&StalePage, &StalePage)| a.0 == b.0 && Arc::ptr_eq(&a.1, &b.1) && Arc::ptr_eq(&a.2, &b.2);
-        head.is_some()
-            && self.head == *head
-            && self.inputs.len() == inputs.len()
-            && self.inputs.iter().zip(inputs).all(same)
+    /// The repository holding `source_dir`, opened once.
+    fn history(&mut self, source_dir: &Path) -> Option<SourceHistory> {
+        if let Some((dir, shared)) = &self.repository
+            && dir == source_dir
+        {
+            return Some(SourceHistory::from_shared(shared));
+        }
+        let history = SourceHistory::discover(source_dir).ok()?;
+        self.repository = Some((source_dir.to_path_buf(), history.shared()));
+        Some(history)
     }
 }
 
@@ -82,34 +94,50 @@ pub fn source_changes(
         return (Arc::default(), Vec::new());
     }
     let source_dir = config.content_dir().join(source.locale.as_str());
-    let Ok(history) = SourceHistory::discover(&source_dir) else { return (Arc::default(), Vec::new()) };
+    let Some(history) = memo.history(&source_dir) else { return (Arc::default(), Vec::new()) };
     let head = history.head().ok().flatten();
-    let inputs: Vec<StalePage> = wanted
-        .iter()
-        .map(|((locale, key), query)| {
-            let translation = &site.locale(locale).expect("a locale of the report").pages[key];
-            (query.clone(), Arc::clone(&source.pages[key]), Arc::clone(translation))
-        })
-        .collect();
-    if memo.answers(&head, &inputs) {
-        return (Arc::clone(&memo.changes), Vec::new());
+    if head.is_none() || head != memo.head {
+        memo.bases.clear();
+        memo.diffs.clear();
+        memo.head = head;
     }
-    let queries: Vec<BaseQuery> = wanted.iter().map(|(_, query)| query.clone()).collect();
-    let bases = match history.find_bases(&queries) {
-        Ok(bases) => bases,
-        Err(error) => {
-            let path = format!("content/{}", source.locale);
-            let message = format!("cannot read the git history, so stale banners list no changed sections: {error:#}");
-            return (Arc::default(), vec![Diagnostic::warning("git-history", path, message)]);
+    let mut missing: Vec<BaseQuery> =
+        wanted.iter().map(|(_, query)| query).filter(|query| !memo.bases.contains_key(*query)).cloned().collect();
+    missing.sort_by(|a, b| (&a.rel_path, &a.hash).cmp(&(&b.rel_path, &b.hash)));
+    missing.dedup();
+    if !missing.is_empty() {
+        match history.find_bases(&missing) {
+            Ok(bases) => memo.bases.extend(missing.into_iter().zip(bases)),
+            Err(error) => {
+                let path = format!("content/{}", source.locale);
+                let message =
+                    format!("cannot read the git history, so stale banners list no changed sections: {error:#}");
+                return (Arc::default(), vec![Diagnostic::warning("git-history", path, message)]);
+            }
         }
-    };
+    }
     let mut changes = SourceChanges::new();
-    for ((((locale, key), _), base), (_, source_page, translation)) in wanted.into_iter().zip(bases).zip(&inputs) {
-        let Some(base) = base else { continue };
-        let old = String::from_utf8_lossy(&base.bytes);
-        let diff = sections::diff(&old, source_page, Some(&**translation));
+    let mut diffs = HashMap::new();
+    for ((locale, key), query) in wanted {
+        let Some(base) = &memo.bases[&query] else { continue };
+        let source_page = &source.pages[&key];
+        let translation = &site.locale(&locale).expect("a locale of the report").pages[&key];
+        let unchanged = |made: &&StaleDiff| {
+            made.query == query && Arc::ptr_eq(&made.source, source_page) && Arc::ptr_eq(&made.translation, translation)
+        };
+        let diff = match memo.diffs.get(&(locale.clone(), key.clone())).filter(unchanged) {
+            Some(made) => Arc::clone(&made.diff),
+            None => Arc::new(sections::diff(&String::from_utf8_lossy(&base.bytes), source_page, Some(translation))),
+        };
+        let made = StaleDiff {
+            query,
+            source: Arc::clone(source_page),
+            translation: Arc::clone(translation),
+            diff: Arc::clone(&diff),
+        };
+        diffs.insert((locale.clone(), key.clone()), made);
         changes.insert((locale, key), diff);
     }
-    *memo = ChangesMemo { head, inputs, changes: Arc::new(changes) };
-    (Arc::clone(&memo.changes), Vec::new())
+    memo.diffs = diffs;
+    (Arc::new(changes), Vec::new())
 }

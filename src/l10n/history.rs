@@ -29,8 +29,14 @@ pub struct SourceHistory {
     prefix: String,
 }
 
+/// A `SourceHistory` that can be sent between threads and kept.
+pub struct SharedHistory {
+    repo: gix::ThreadSafeRepository,
+    prefix: String,
+}
+
 /// One source file whose translated-from version is wanted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BaseQuery {
     /// The path under the source locale folder, as on disk (`about/Containers-vs-VM.md`).
     pub rel_path: String,
@@ -83,6 +89,15 @@ impl SourceHistory {
         let rel = source_dir.strip_prefix(&workdir).map_err(|_| "the folder is outside the work tree".to_string())?;
         let prefix = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         Ok(SourceHistory { repo, prefix })
+    }
+
+    /// The repository in a form any thread can keep, to open it again cheaply.
+    pub fn shared(&self) -> SharedHistory {
+        SharedHistory { repo: self.repo.clone().into_sync(), prefix: self.prefix.clone() }
+    }
+
+    pub fn from_shared(shared: &SharedHistory) -> SourceHistory {
+        SourceHistory { repo: shared.repo.to_thread_local(), prefix: shared.prefix.clone() }
     }
 
     /// The commit `HEAD` points to (hex), or `None` before the first commit.

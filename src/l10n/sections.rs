@@ -109,7 +109,7 @@ pub fn diff(old_file: &str, source: &Page, translation: Option<&Page>) -> Source
         // Only sections the old version had can have a translation; an added one has none.
         change.translated_title = titles.get(&change.id).cloned();
     }
-    SourceDiff { front_matter: changed_keys(&old_meta, &source.front_matter.meta), sections: changes }
+    SourceDiff { front_matter: changed_keys(&old_meta, source.front_matter.meta()), sections: changes }
 }
 
 /// The changed, added and removed sections in the new version's order, each removed one
@@ -184,7 +184,7 @@ pub fn sections(body: &str) -> Vec<Section> {
 fn split_front_matter(text: &str) -> (serde_json::Map<String, serde_json::Value>, String) {
     let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
     match front_matter::split(&text) {
-        Ok(split) => (split.front_matter.meta, split.body.to_string()),
+        Ok(split) => (split.front_matter.meta().clone(), split.body.to_string()),
         Err(_) => (serde_json::Map::new(), text),
     }
 }

@@ -468,6 +468,7 @@ mod tests {
             body: "Text\n:::zone pivot=\"a\"\nMore :::no-loc text=\"X\"::: text\n".into(),
             body_line: 1,
             digests: Default::default(),
+            text_hash: Default::default(),
         };
         let sources = super::super::source::Sources::new(&page);
         let (prepared, directives) = prepare(SourceText::of_file(&sources, 0, None));

@@ -249,6 +249,7 @@ mod tests {
             body: split.body.to_string(),
             body_line: split.body_line,
             digests: Default::default(),
+            text_hash: Default::default(),
         }
     }
 

@@ -33,6 +33,7 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
                 body: text.to_string(),
                 body_line: 1,
                 digests: LineEndingDigests::of(text.as_bytes()),
+                text_hash: Default::default(),
             };
             content.folders.insert(parent_folder(&page.key).to_string());
             content.pages.insert(page.key.clone(), std::sync::Arc::new(page));
@@ -55,6 +56,7 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
             body: split.body.to_string(),
             body_line: split.body_line,
             digests: LineEndingDigests::of(text.as_bytes()),
+            text_hash: Default::default(),
         };
         content.folders.insert(parent_folder(&page.key).to_string());
         content.pages.insert(page.key.clone(), std::sync::Arc::new(page));

@@ -2,7 +2,7 @@
 //! fingerprint of every input they were made from, the highlighter with its cache, the
 //! load cache and the site-wide files. `serve` keeps one in memory across rebuilds.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::{Read as _, Write as _};
 
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::content::{FileStamp, LoadCache, Locale};
 use crate::markdown::{Highlighter, RenderedPage};
 use crate::output::{Bytes, Deferred, Output};
+use crate::render::nav::LocaleNav;
 
 use anyhow::{Context as _, Result};
 
@@ -24,6 +25,8 @@ pub struct BuildCache {
     pub(super) pages: HashMap<(Locale, String), CachedPage>,
     pub(super) highlighter: Option<Arc<Highlighter>>,
     pub(super) files: LoadCache,
+    /// Each locale's navigation as last built (`serve` only).
+    pub(super) navs: HashMap<Locale, BuiltNav>,
     /// The stale banners' source changes of the last build.
     pub(super) changes: crate::l10n::ChangesMemo,
     /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
@@ -59,6 +62,16 @@ impl BuildCache {
     pub fn expect_changes(&self, site_root: &Path, changed: Option<&[PathBuf]>) {
         self.files.expect_changes(site_root, changed);
     }
+}
+
+/// A locale's navigation, what building it reported, and the fingerprint of what it was
+/// built from.
+#[derive(Clone)]
+pub(super) struct BuiltNav {
+    pub(super) fingerprint: Fingerprint,
+    pub(super) nav: Arc<LocaleNav>,
+    pub(super) diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    pub(super) toc_links: crate::render::nav::TocLinks,
 }
 
 /// One file as handed to an `Output`.

@@ -5,7 +5,10 @@
 //! `check` stops before writing, and `serve` passes a `BuildCache` so a rebuild re-renders
 //! only what an edit changed: there is no second, "fast" path.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
+use foldhash::{HashMap, HashMapExt as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -180,16 +183,34 @@ pub fn run(
     let summaries = summaries(config, &planned, &bodies);
     let children = children(&planned);
     timings.mark("titles");
+    let navigation = navigation_fingerprints(&site, &inputs, &planned, &summaries);
     let mut toc_links = Vec::new();
-    let navs: BTreeMap<Locale, LocaleNav> = site
-        .locales
-        .iter()
-        .map(|content| {
-            let locale = &content.locale;
-            let titles = |key: &str| summaries.get(&(locale.clone(), key.to_string())).map(|s| s.title.clone());
-            (locale.clone(), LocaleNav::build(config, &site, locale, &titles, &mut diagnostics, &mut toc_links))
-        })
-        .collect();
+    let mut navs: BTreeMap<Locale, Arc<LocaleNav>> = BTreeMap::new();
+    for content in &site.locales {
+        let locale = &content.locale;
+        let fingerprint = navigation[locale];
+        let built = match cache.navs.get(locale).filter(|built| built.fingerprint == fingerprint) {
+            Some(built) => built.clone(),
+            None => {
+                let titles = |key: &str| summaries.get(&(locale.clone(), key.to_string())).map(|s| s.title.clone());
+                let (mut nav_diagnostics, mut nav_links) = (Vec::new(), Vec::new());
+                let nav = LocaleNav::build(config, &site, locale, &titles, &mut nav_diagnostics, &mut nav_links);
+                let built = cache::BuiltNav {
+                    fingerprint,
+                    nav: Arc::new(nav),
+                    diagnostics: nav_diagnostics,
+                    toc_links: nav_links,
+                };
+                if cache.retain {
+                    cache.navs.insert(locale.clone(), built.clone());
+                }
+                built
+            }
+        };
+        diagnostics.extend(built.diagnostics);
+        toc_links.extend(built.toc_links);
+        navs.insert(locale.clone(), built.nav);
+    }
     timings.mark("navigation");
     diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
     timings.mark("anchors");
@@ -220,8 +241,6 @@ pub fn run(
             children: &children,
             sidebars: &sidebars,
         };
-        let navigation = navigation_fingerprints(&navs, &summaries);
-        timings.mark("nav hashes");
         summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
         timings.mark("templates");
         #[cfg(feature = "search")]
@@ -302,7 +321,7 @@ impl InputFingerprints {
         InputFingerprints { site: hasher.finalize(), theme: theme.fingerprint, strings }
     }
 
-    /// `text_hash` is the page's `Page::text_hash`, which the load cache keeps.
+    /// `text_hash` is the page's `Page::text_hash`.
     fn body(&self, output: &OutputPage<'_>, page: &Page, text_hash: blake3::Hash) -> Fingerprint {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.site.as_bytes());
@@ -372,12 +391,9 @@ fn render_markdown(
     }
     let cache_ref = &*cache;
     let cached = &cache.bodies;
-    let files = &cache.files;
     let render_one = |output: &OutputPage<'_>| {
         let page = output.page()?;
-        let file = inputs.config.root.join(&page.source_path);
-        let text_hash = files.text_hash(&file).unwrap_or_else(|| page.text_hash());
-        let fingerprint = fingerprints.body(output, page, text_hash);
+        let fingerprint = fingerprints.body(output, page, page.text_hash());
         let key = (output.locale.clone(), output.key.clone());
         let unchanged = |body: &&CachedBody| {
             body.fingerprint == fingerprint && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
@@ -466,7 +482,7 @@ fn summaries(
     rendered: &[Option<&RenderedPage>],
 ) -> HashMap<(Locale, String), Summary> {
     planned
-        .iter()
+        .par_iter()
         .zip(rendered)
         .map(|(output, body)| {
             let title = render::page_title(output, *body, config);
@@ -578,11 +594,14 @@ fn anchor_diagnostics(
             .at(link.line, link.column),
         )
     };
-    let mut diagnostics = Vec::new();
-    for (output, body) in planned.iter().zip(rendered) {
-        let (Source::Own(page), Some(body)) = (output.source, body) else { continue };
-        diagnostics.extend(body.page_links.iter().filter_map(|link| check(output.locale, &page.source_path, link)));
-    }
+    let mut diagnostics: Vec<Diagnostic> = planned
+        .par_iter()
+        .zip(rendered)
+        .flat_map_iter(|(output, body)| {
+            let (Source::Own(page), Some(body)) = (output.source, body) else { return Vec::new() };
+            body.page_links.iter().filter_map(|link| check(output.locale, &page.source_path, link)).collect()
+        })
+        .collect();
     for (origin, link) in toc_links {
         let locale_name = origin.trim_start_matches("content/").split('/').next().unwrap_or("");
         if let Some(locale) = planned.iter().map(|p| p.locale).find(|l| l.as_str() == locale_name) {
@@ -600,7 +619,7 @@ fn write_pages(
     context: &RenderContext<'_>,
     options: &BuildOptions,
     fingerprints: &InputFingerprints,
-    navigation: &HashMap<&Locale, Fingerprint>,
+    navigation: &HashMap<Locale, Fingerprint>,
     cache: &mut BuildCache,
     output: &dyn Output,
     planned: &[OutputPage<'_>],
@@ -668,27 +687,38 @@ fn write_pages(
     Ok(rendered_dirs)
 }
 
-/// Per locale, a fingerprint of everything navigation shows: the whole tree and every
+/// Per locale, a fingerprint of everything its navigation is made from, and so of all it
+/// shows: the set of files and the config (`inputs.site`), the TOC in force, and every
 /// page's title and description.
-fn navigation_fingerprints<'a>(
-    navs: &'a BTreeMap<Locale, LocaleNav>,
+fn navigation_fingerprints(
+    site: &Site,
+    inputs: &InputFingerprints,
+    planned: &[OutputPage<'_>],
     summaries: &HashMap<(Locale, String), Summary>,
-) -> HashMap<&'a Locale, Fingerprint> {
-    let mut sorted: Vec<(&(Locale, String), &Summary)> = summaries.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
-    navs.iter()
-        .map(|(locale, nav)| {
+) -> HashMap<Locale, Fingerprint> {
+    let mut hashers: HashMap<&Locale, blake3::Hasher> = site
+        .locales
+        .iter()
+        .map(|content| {
             let mut hasher = blake3::Hasher::new();
-            hasher.update(nav.to_json(&|target| format!("{target:?}")).as_bytes());
-            for ((_, key), summary) in sorted.iter().filter(|((l, _), _)| l == locale) {
-                for part in [key.as_str(), &summary.title, &summary.description] {
-                    hasher.update(part.as_bytes());
-                    hasher.update(b"\0");
-                }
-            }
-            (locale, hasher.finalize())
+            hasher.update(inputs.site.as_bytes());
+            hasher.update(format!("{:?}", content.toc.as_ref().or(site.source().toc.as_ref())).as_bytes());
+            (&content.locale, hasher)
         })
-        .collect()
+        .collect();
+    // `planned` is in a fixed order, so no sorting is needed.
+    for page in planned {
+        let (Some(hasher), Some(summary)) =
+            (hashers.get_mut(page.locale), summaries.get(&(page.locale.clone(), page.key.clone())))
+        else {
+            continue;
+        };
+        for part in [page.key.as_str(), &summary.title, &summary.description] {
+            hasher.update(part.as_bytes());
+            hasher.update(b"\0");
+        }
+    }
+    hashers.into_iter().map(|(locale, hasher)| (locale.clone(), hasher.finalize())).collect()
 }
 
 /// Covers what a page shows through shared inputs plus its own body and status.
@@ -773,7 +803,7 @@ fn write_site_files_cached(
     context: &RenderContext<'_>,
     options: &BuildOptions,
     inputs: &InputFingerprints,
-    navigation: &HashMap<&Locale, Fingerprint>,
+    navigation: &HashMap<Locale, Fingerprint>,
     cache: &mut BuildCache,
     output: &dyn Output,
     planned: &[OutputPage<'_>],
@@ -781,7 +811,7 @@ fn write_site_files_cached(
     let mut hasher = blake3::Hasher::new();
     hasher.update(inputs.site.as_bytes());
     hasher.update(inputs.theme.as_bytes());
-    let mut locales: Vec<(&&Locale, &Fingerprint)> = navigation.iter().collect();
+    let mut locales: Vec<(&Locale, &Fingerprint)> = navigation.iter().collect();
     locales.sort_by_key(|(locale, _)| *locale);
     for (locale, fingerprint) in locales {
         hasher.update(locale.as_str().as_bytes());

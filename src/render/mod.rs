@@ -8,7 +8,10 @@ pub mod nav;
 pub mod slots;
 pub mod theme;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
+use foldhash::HashMap;
 
 use anyhow::Result;
 use jiff::civil::Date;
@@ -149,7 +152,7 @@ pub struct RenderContext<'a> {
     pub source_changes: &'a SourceChanges,
     pub theme: &'a Theme,
     pub translations: &'a Translations,
-    pub navs: &'a BTreeMap<Locale, LocaleNav>,
+    pub navs: &'a BTreeMap<Locale, std::sync::Arc<LocaleNav>>,
     /// (locale, key) → title and description of every output page.
     pub summaries: &'a HashMap<(Locale, String), Summary>,
     /// (locale, folder key) → the keys of the output pages directly inside it.
@@ -224,7 +227,7 @@ impl RenderContext<'_> {
                 keywords: front_matter.map(|f| f.keywords()).unwrap_or_default(),
                 author: front_matter.and_then(|f| f.text("author")).unwrap_or_default(),
                 date: front_matter.and_then(|f| f.text("ms.date")).map(|raw| date_view(&raw, strings)),
-                meta: front_matter.map_or(&EMPTY_META, |f| &f.meta),
+                meta: front_matter.map_or(&EMPTY_META, |f| f.meta()),
                 content: if content.is_empty() { "" } else { slots::CONTENT_SLOT },
                 content_lang: page.map_or_else(|| locale.bcp47(), |p| p.locale.bcp47()),
                 kind,

@@ -3,7 +3,7 @@
 //! the sidebar, breadcrumbs and previous/next. The whole tree goes out once per locale as
 //! JSON, so a page's HTML holds only its own open path and does not grow with the site.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 
 use serde::Serialize;
 
@@ -286,6 +286,9 @@ fn folder_tree(site: &Site, locale: &Locale, titles: &dyn Fn(&str) -> Option<Str
     folder_level(&keys, "", titles)
 }
 
+/// The items of the folder `prefix`. `keys` are sorted and all start with `prefix`, so
+/// each subfolder's keys are a contiguous run of them: every key is looked at once per
+/// level it is below, never once per folder of the site.
 fn folder_level(keys: &[&str], prefix: &str, titles: &dyn Fn(&str) -> Option<String>) -> Vec<TocItem> {
     let entry = |title: String, href: String, children| TocItem {
         title,
@@ -295,11 +298,15 @@ fn folder_level(keys: &[&str], prefix: &str, titles: &dyn Fn(&str) -> Option<Str
         children,
     };
     let mut items = Vec::new();
-    let mut subfolders: Vec<&str> = Vec::new();
-    for key in keys.iter().filter_map(|key| key.strip_prefix(prefix)) {
+    // (name, first key, one past the last key)
+    let mut subfolders: Vec<(&str, usize, usize)> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let key = &key[prefix.len()..];
         match key.split_once('/') {
-            Some((folder, _)) if subfolders.last() != Some(&folder) => subfolders.push(folder),
-            Some(_) => {}
+            Some((folder, _)) => match subfolders.last_mut() {
+                Some(last) if last.0 == folder => last.2 = i + 1,
+                _ => subfolders.push((folder, i, i + 1)),
+            },
             None if key == "index.md" => {}
             None => {
                 let full = format!("{prefix}{key}");
@@ -307,10 +314,10 @@ fn folder_level(keys: &[&str], prefix: &str, titles: &dyn Fn(&str) -> Option<Str
             }
         }
     }
-    for folder in subfolders {
+    for (folder, start, end) in subfolders {
         let folder_key = format!("{prefix}{folder}/");
         let title = titles(&format!("{folder_key}index.md")).unwrap_or_else(|| folder.to_string());
-        let children = folder_level(keys, &folder_key, titles);
+        let children = folder_level(&keys[start..end], &folder_key, titles);
         items.push(entry(title, folder_key, children));
     }
     items

@@ -13,6 +13,7 @@ fn page(locale: &str, text: &str) -> Page {
         body: split.body.to_string(),
         body_line: split.body_line,
         digests: Default::default(),
+        text_hash: Default::default(),
     }
 }
 
