@@ -88,13 +88,13 @@ struct LoadMode<'a> {
 /// file instead of the whole site.
 #[derive(Default)]
 pub struct LoadCache {
-    pages: std::sync::Mutex<std::collections::HashMap<PathBuf, CachedFile>>,
+    pages: std::sync::RwLock<foldhash::HashMap<PathBuf, CachedFile>>,
     /// Each locale folder's files as last listed, with the listing's diagnostics; kept
     /// only while a file watcher vouches that no file came or went (`expect_changes`).
     listings: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<Listing>>>,
     /// The files that may have changed since the last load, as the watcher saw them; every
     /// other file is taken as it was without a look at the disk. `None`: look at each.
-    changed: std::sync::Mutex<Option<std::collections::HashSet<PathBuf>>>,
+    changed: std::sync::Mutex<Option<Arc<std::collections::HashSet<PathBuf>>>>,
 }
 
 /// A locale folder's files, (path under the folder, full path), and the warnings listing
@@ -142,7 +142,7 @@ impl LoadCache {
         if !same_files {
             listings.clear();
         }
-        *self.changed.lock().expect("load cache lock") = Some(files);
+        *self.changed.lock().expect("load cache lock") = Some(Arc::new(files));
     }
 
     /// The files of `folder` as last listed, while no file came or went since.
@@ -161,31 +161,38 @@ impl LoadCache {
         listing
     }
 
-    fn page(&self, file: &Path, load: impl FnOnce() -> LoadedPage) -> LoadedPage {
-        let vouched =
-            self.changed.lock().expect("load cache lock").as_ref().is_some_and(|changed| !changed.contains(file));
-        if vouched && let Some(cached) = self.pages.lock().expect("load cache lock").get(file) {
-            return (*cached.page).clone();
-        }
-        let stamp = file_stamp(file);
-        if let Some(stamp) = stamp {
-            let cached = self
-                .pages
-                .lock()
-                .expect("load cache lock")
-                .get(file)
-                .filter(|cached| cached.stamp == stamp)
-                .map(|cached| Arc::clone(&cached.page));
-            if let Some(page) = cached {
-                return (*page).clone();
+    /// The pages of `files`, each taken from the cache while its file is unchanged (or, when
+    /// the watcher vouches for it, without looking), else read by `load`. The cache is read
+    /// without a lock per page, so the parallel loaders never wait on each other.
+    fn pages(&self, files: &[&(String, PathBuf)], load: impl Fn(&str, &Path) -> LoadedPage + Sync) -> Vec<LoadedPage> {
+        let changed = self.changed.lock().expect("load cache lock").clone();
+        let known = self.pages.read().expect("load cache lock");
+        let outcomes: Vec<(LoadedPage, Option<CachedFile>)> = files
+            .par_iter()
+            .map(|(rel_path, file)| {
+                let vouched = changed.as_ref().is_some_and(|changed| !changed.contains(file));
+                if vouched && let Some(cached) = known.get(file) {
+                    return ((*cached.page).clone(), None);
+                }
+                let stamp = file_stamp(file);
+                if let Some(cached) = known.get(file).filter(|cached| Some(cached.stamp) == stamp) {
+                    return ((*cached.page).clone(), None);
+                }
+                let loaded = load(rel_path, file);
+                let cached = stamp.map(|stamp| CachedFile { stamp, page: Arc::new(loaded.clone()) });
+                (loaded, cached)
+            })
+            .collect();
+        drop(known);
+        let mut known = self.pages.write().expect("load cache lock");
+        let mut pages = Vec::with_capacity(outcomes.len());
+        for ((_, file), (loaded, cached)) in files.iter().zip(outcomes) {
+            if let Some(cached) = cached {
+                known.insert(file.clone(), cached);
             }
+            pages.push(loaded);
         }
-        let loaded = load();
-        if let Some(stamp) = stamp {
-            let cached = CachedFile { stamp, page: Arc::new(loaded.clone()) };
-            self.pages.lock().expect("load cache lock").insert(file.to_path_buf(), cached);
-        }
-        loaded
+        pages
     }
 }
 
@@ -447,20 +454,20 @@ enum FileKind {
 }
 
 fn classify(rel_path: &str) -> FileKind {
-    let lower = rel_path.to_ascii_lowercase();
-    let file_name = lower.rsplit('/').next().unwrap_or(&lower);
+    let file_name = rel_path.rsplit('/').next().unwrap_or(rel_path);
+    let markdown = has_extension(rel_path, ".md");
     // Markdown under an `includes/` folder is included text; anything else there (the
     // includes' images) is an asset like any other.
-    if lower.ends_with(".md") && lower.split('/').rev().skip(1).any(|folder| folder == "includes") {
+    if markdown && rel_path.split('/').rev().skip(1).any(|folder| folder.eq_ignore_ascii_case("includes")) {
         return FileKind::Include;
     }
     if toc::is_toc_file(file_name) {
         FileKind::Toc
-    } else if lower.ends_with(".md") {
+    } else if markdown {
         FileKind::Page
-    } else if lower.ends_with(".svg.tera") {
+    } else if has_extension(rel_path, ".svg.tera") {
         FileKind::Diagram
-    } else if lower.ends_with(".yml") {
+    } else if has_extension(rel_path, ".yml") {
         FileKind::Yaml
     } else {
         FileKind::Asset
@@ -506,21 +513,15 @@ fn load_locale(
     // Pages are most of the work (reading, hashing, front matter), so they load in parallel.
     let (page_files, other_files): (Vec<_>, Vec<_>) =
         listing.0.iter().partition(|(rel, _)| matches!(classify(rel), FileKind::Page));
-    let loaded: Vec<LoadedPage> = page_files
-        .par_iter()
-        .map(|(rel_path, file)| {
-            let load = || {
-                let mut page_diagnostics = Vec::new();
-                let page =
-                    load_page(site_root, locale, rel_path, file, mode.is_source, mode.reading, &mut page_diagnostics);
-                (page.map(Arc::new), page_diagnostics)
-            };
-            match mode.cache {
-                Some(cache) => cache.page(file, load),
-                None => load(),
-            }
-        })
-        .collect();
+    let load = |rel_path: &str, file: &Path| {
+        let mut page_diagnostics = Vec::new();
+        let page = load_page(site_root, locale, rel_path, file, mode.is_source, mode.reading, &mut page_diagnostics);
+        (page.map(Arc::new), page_diagnostics)
+    };
+    let loaded: Vec<LoadedPage> = match mode.cache {
+        Some(cache) => cache.pages(&page_files, load),
+        None => page_files.par_iter().map(|(rel_path, file)| load(rel_path, file)).collect(),
+    };
     for (page, page_diagnostics) in loaded {
         diagnostics.extend(page_diagnostics);
         let Some(page) = page else { continue };
@@ -535,7 +536,10 @@ fn load_locale(
             );
             continue;
         }
-        content.folders.insert(parent_folder(&page.key).to_string());
+        let folder = parent_folder(&page.key);
+        if !content.folders.contains(folder) {
+            content.folders.insert(folder.to_string());
+        }
         content.pages.insert(page.key.clone(), page);
     }
     let mut toc_files = TocFiles::new();

@@ -37,8 +37,7 @@ pub struct TocFile {
 
 /// Whether a file name is a DocFX TOC file.
 pub fn is_toc_file(file_name: &str) -> bool {
-    let lower = file_name.to_ascii_lowercase();
-    lower == "toc.yml" || lower == "toc.md" || lower == "toc.yaml"
+    ["toc.yml", "toc.md", "toc.yaml"].iter().any(|name| file_name.eq_ignore_ascii_case(name))
 }
 
 /// Builds the locale's navigation from its root TOC file, following nested TOC references.

@@ -50,31 +50,34 @@ impl L10nReport {
 
 /// Judges every page of every locale against the source locale.
 pub fn analyze(site: &Site) -> L10nReport {
+    use rayon::prelude::*;
     let source = site.source();
     let mut report = L10nReport::default();
     for content in &site.locales[1..] {
-        let mut statuses = BTreeMap::new();
-        for (key, source_page) in &source.pages {
-            let Some(translation) = content.pages.get(key) else {
-                statuses.insert(
-                    key.clone(),
-                    PageStatus {
+        // Each page's status stands alone: judged in parallel, gathered in key order.
+        let judged: Vec<(&String, PageStatus)> = source
+            .pages
+            .par_iter()
+            .map(|(key, source_page)| {
+                let Some(translation) = content.pages.get(key) else {
+                    let missing = PageStatus {
                         status: TranslationStatus::Missing,
                         machine_translated: false,
                         last_handoff: None,
                         source_commit: None,
-                    },
-                );
-                continue;
-            };
-            let front_matter = &translation.front_matter;
-            let status = match front_matter.text("ms.openlocfilehash") {
-                None => TranslationStatus::Unstamped,
-                Some(hash) if source_page.digests.matches(&hash) => TranslationStatus::UpToDate,
-                Some(_) => TranslationStatus::Stale,
-            };
-            statuses.insert(key.clone(), stamped_status(status, translation));
-        }
+                    };
+                    return (key, missing);
+                };
+                let status = match translation.front_matter.text("ms.openlocfilehash") {
+                    None => TranslationStatus::Unstamped,
+                    Some(hash) if source_page.digests.matches(&hash) => TranslationStatus::UpToDate,
+                    Some(_) => TranslationStatus::Stale,
+                };
+                (key, stamped_status(status, translation))
+            })
+            .collect();
+        let mut statuses: BTreeMap<String, PageStatus> =
+            judged.into_iter().map(|(key, status)| (key.clone(), status)).collect();
         for (key, translation) in &content.pages {
             if !source.pages.contains_key(key) {
                 statuses.insert(key.clone(), stamped_status(TranslationStatus::Orphaned, translation));

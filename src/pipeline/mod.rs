@@ -399,7 +399,7 @@ fn render_markdown(
             body.fingerprint == fingerprint && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
         };
         if let Some(body) = cached.get(&key).filter(unchanged) {
-            return Some((body.clone(), None));
+            return Some(BodyOutcome::Cached(body.output_fingerprint(), Arc::clone(&body.body)));
         }
         let started = Instant::now();
         let read_files = std::cell::RefCell::new(Vec::new());
@@ -421,14 +421,14 @@ fn render_markdown(
             body.blob = Some(blob);
             body.html = None;
         }
-        Some((body, Some(started.elapsed())))
+        Some(BodyOutcome::Fresh(body, started.elapsed()))
     };
     // Source pages first, then translations and fallbacks: translations repeat their
     // source's code blocks, which the highlighter's cache then already holds. Rendered
     // together, both halves of the work would highlight the same blocks at the same time.
     let (sources, others): (Vec<usize>, Vec<usize>) =
         (0..planned.len()).partition(|&i| *planned[i].locale == inputs.config.default_locale);
-    let mut rendered: Vec<Option<(CachedBody, Option<Duration>)>> = Vec::with_capacity(planned.len());
+    let mut rendered: Vec<Option<BodyOutcome>> = Vec::with_capacity(planned.len());
     rendered.resize_with(planned.len(), || None);
     for indices in [sources, others] {
         let bodies: Vec<_> = indices.par_iter().progress_with(bar.clone()).map(|&i| render_one(&planned[i])).collect();
@@ -438,22 +438,42 @@ fn render_markdown(
     }
     bar.finish_and_clear();
     cache.end_store().context("the build cache's body store")?;
-    let mut timed: Vec<(String, Duration)> =
-        planned.iter().zip(&rendered).filter_map(|(output, body)| Some((output.dir(), body.as_ref()?.1?))).collect();
+    let mut timed: Vec<(String, Duration)> = Vec::new();
+    // Templates and the search index take the bodies from the cache (compressed, or in
+    // the body store), whether or not the cache outlives this build. Only new bodies go
+    // in; what no planned page uses any more goes out.
+    let mut gone = cache.bodies.len() - rendered.iter().filter(|r| matches!(r, Some(BodyOutcome::Cached(..)))).count();
+    let bodies = planned
+        .iter()
+        .zip(rendered)
+        .map(|(output, outcome)| match outcome? {
+            BodyOutcome::Cached(fingerprint, body) => Some((fingerprint, body)),
+            BodyOutcome::Fresh(body, took) => {
+                timed.push((output.dir(), took));
+                let made = (body.output_fingerprint(), Arc::clone(&body.body));
+                if cache.bodies.insert((output.locale.clone(), output.key.clone()), body).is_some() {
+                    gone -= 1;
+                }
+                Some(made)
+            }
+        })
+        .collect();
+    if gone > 0 {
+        let keys: std::collections::HashSet<(&Locale, &str)> =
+            planned.iter().map(|output| (output.locale, output.key.as_str())).collect();
+        cache.bodies.retain(|(locale, key), _| keys.contains(&(locale, key.as_str())));
+    }
     let fresh = timed.len();
+    cache.dirty |= fresh > 0 || gone > 0;
     timed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     timed.truncate(10);
-    // Templates and the search index take the bodies from here (compressed, or in the
-    // body store), whether or not the cache outlives this build.
-    let before = cache.bodies.len();
-    cache.bodies = planned
-        .iter()
-        .zip(&rendered)
-        .filter_map(|(output, body)| Some(((output.locale.clone(), output.key.clone()), body.as_ref()?.0.clone())))
-        .collect();
-    cache.dirty |= fresh > 0 || cache.bodies.len() != before;
-    let bodies = rendered.into_iter().map(|body| body.map(|(b, _)| (b.output_fingerprint(), b.body))).collect();
     Ok(MarkdownOutcome { bodies, fresh, slowest: timed })
+}
+
+/// A page body taken from the cache (by its output fingerprint), or rendered now.
+enum BodyOutcome {
+    Cached(Fingerprint, Arc<RenderedPage>),
+    Fresh(CachedBody, Duration),
 }
 
 /// The bodies of a build (none for generated listings), how many were rendered rather
@@ -539,21 +559,21 @@ fn l10n_diagnostics(site: &Site, report: &L10nReport) -> Vec<Diagnostic> {
 }
 
 fn date_diagnostics(site: &Site) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for page in site.locales.iter().flat_map(|content| content.pages.values()) {
-        let Some(raw) = page.front_matter.text("ms.date") else { continue };
-        if l10n::parse_us_date(&raw).is_none() {
-            diagnostics.push(
+    let pages: Vec<&Arc<Page>> = site.locales.iter().flat_map(|content| content.pages.values()).collect();
+    pages
+        .par_iter()
+        .filter_map(|page| {
+            let raw = page.front_matter.text("ms.date")?;
+            l10n::parse_us_date(&raw).is_none().then(|| {
                 Diagnostic::warning(
                     "bad-date",
                     &page.source_path,
                     format!("`ms.date: {raw}` is not a date in M/D/YYYY form; it is shown as written"),
                 )
-                .with_help("write it like `10/21/2019`"),
-            );
-        }
-    }
-    diagnostics
+                .with_help("write it like `10/21/2019`")
+            })
+        })
+        .collect()
 }
 
 /// Checks `#fragment`s of links between pages against the anchors of the page actually
@@ -629,7 +649,7 @@ fn write_pages(
     let cached = &cache.pages;
     let cache_ref = &*cache;
     let (retain, keep_html) = (cache.retain, cache.keep_html);
-    let pages: Vec<(Option<CachedPage>, bool)> = planned
+    let outcomes: Vec<PageOutcome> = planned
         .par_iter()
         .zip(rendered)
         .progress_with(bar.clone())
@@ -641,7 +661,7 @@ fn write_pages(
             if let Some(previous) = previous.filter(|p| p.cheap == cheap)
                 && previous.write_to(output, &path)?
             {
-                return Ok((Some(CachedPage { cheap, ..previous.clone() }), false));
+                return Ok(PageOutcome::Unchanged);
             }
             // A body from the build cache has its HTML read only now that it is needed.
             let full_body = match (body, cache_ref.bodies.get(&(page.locale.clone(), page.key.clone()))) {
@@ -655,36 +675,56 @@ fn write_pages(
             if !retain {
                 let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
                 output.write(&path, Bytes::from(html.into_bytes()))?;
-                return Ok((None, true));
+                return Ok(PageOutcome::Rendered(None));
             }
             let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
             if let Some(previous) = previous.filter(|p| p.exact == exact)
                 && previous.write_to(output, &path)?
             {
-                return Ok((Some(CachedPage { cheap, exact, ..previous.clone() }), false));
+                return Ok(PageOutcome::Same(CachedPage { cheap, exact, ..previous.clone() }));
             }
             let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
             let html = Bytes::from(html.into_bytes());
             output.write(&path, Arc::clone(&html))?;
             let len = html.len() as u64;
-            Ok((Some(CachedPage { cheap, exact, html: keep_html.then_some(html), len }), true))
+            Ok(PageOutcome::Rendered(Some(CachedPage { cheap, exact, html: keep_html.then_some(html), len })))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    let rendered_dirs = planned.iter().zip(&pages).filter(|(_, (_, fresh))| *fresh).map(|(p, _)| p.dir()).collect();
+    let rendered_dirs = planned
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| matches!(outcome, PageOutcome::Rendered(_)))
+        .map(|(p, _)| p.dir())
+        .collect();
     if !cache.retain {
         return Ok(rendered_dirs);
     }
-    let pages: HashMap<(Locale, String), CachedPage> = planned
-        .iter()
-        .zip(pages)
-        .filter_map(|(page, (entry, _))| Some(((page.locale.clone(), page.key.clone()), entry?)))
-        .collect();
-    let changed =
-        |(key, page): (&(Locale, String), &CachedPage)| cache.pages.get(key).is_none_or(|p| p.cheap != page.cheap);
-    cache.dirty |= pages.len() != cache.pages.len() || pages.iter().any(changed);
-    cache.pages = pages;
+    // Only what changed goes into the cache; what no planned page uses any more goes out.
+    let mut gone = cache.pages.len() - outcomes.iter().filter(|o| matches!(o, PageOutcome::Unchanged)).count();
+    for (page, outcome) in planned.iter().zip(outcomes) {
+        let (PageOutcome::Same(entry) | PageOutcome::Rendered(Some(entry))) = outcome else { continue };
+        cache.dirty = true;
+        if cache.pages.insert((page.locale.clone(), page.key.clone()), entry).is_some() {
+            gone -= 1;
+        }
+    }
+    if gone > 0 {
+        let keys: std::collections::HashSet<(&Locale, &str)> =
+            planned.iter().map(|page| (page.locale, page.key.as_str())).collect();
+        cache.pages.retain(|(locale, key), _| keys.contains(&(locale, key.as_str())));
+        cache.dirty = true;
+    }
     Ok(rendered_dirs)
+}
+
+/// What became of one page's template: its cached HTML still holds as is, holds under a
+/// new cheap fingerprint, or the template ran (the HTML is cached only by `retain`ing
+/// builds).
+enum PageOutcome {
+    Unchanged,
+    Same(CachedPage),
+    Rendered(Option<CachedPage>),
 }
 
 /// Per locale, a fingerprint of everything its navigation is made from, and so of all it
@@ -736,14 +776,15 @@ fn cheap_fingerprint(
     hasher.update(navigation.as_bytes());
     hasher.update(page.locale.as_str().as_bytes());
     hasher.update(page.key.as_bytes());
-    hasher.update(format!("{:?}", page.source.kind()).as_bytes());
+    hasher.update(page.source.kind().as_bytes());
     if let Some(body) = body {
         hasher.update(body.as_bytes());
     }
-    hasher.update(format!("{:?}", context.status_of(page)).as_bytes());
+    use std::io::Write as _;
+    let _ = write!(HashWriter(&mut hasher), "{:?}", context.status_of(page));
     // The stale banner lists what changed in the source since the translation.
     if let Some(changes) = context.source_changes.get(&(page.locale.clone(), page.key.clone())) {
-        hasher.update(format!("{changes:?}").as_bytes());
+        let _ = write!(HashWriter(&mut hasher), "{changes:?}");
     }
     hasher.finalize()
 }
