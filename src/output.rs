@@ -134,8 +134,10 @@ impl Staging {
         })
     }
 
-    /// Makes the new output the target.
-    pub fn commit(self) -> Result<()> {
+    /// Makes the new output the target. `previous`: every file the previous build put in
+    /// the target, when known (from the build cache); the files of it this build neither
+    /// kept nor wrote are deleted by that list instead of by a walk of the whole target.
+    pub fn commit(self, previous: Option<&[String]>) -> Result<()> {
         let kept = self.kept.into_inner().expect("kept lock");
         if kept.is_empty() || !self.target.is_dir() {
             return swap(&self.dir, &self.target);
@@ -150,6 +152,24 @@ impl Staging {
                 std::fs::remove_dir_all(&to).with_context(|| format!("cannot replace {}", to.display()))?;
             }
             std::fs::rename(self.dir.join(rel_path), &to).with_context(|| format!("cannot write {}", to.display()))?;
+        }
+        if let Some(previous) = previous {
+            for rel_path in previous.iter().filter(|p| !kept.contains(*p) && !written.contains(*p)) {
+                let file = self.target.join(rel_path);
+                match std::fs::remove_file(&file) {
+                    Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(error).with_context(|| format!("cannot remove {}", file.display()));
+                    }
+                    _ => {}
+                }
+                // Folders left empty go too, up to the first that is not.
+                for folder in file.ancestors().skip(1).take_while(|folder| *folder != self.target) {
+                    if std::fs::remove_dir(folder).is_err() {
+                        break;
+                    }
+                }
+            }
+            return std::fs::remove_dir_all(&self.dir).with_context(|| format!("cannot remove {}", self.dir.display()));
         }
         // What the previous output has and this build did not produce goes away; folders
         // come after their contents, and only empty ones are removed.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::content::{FileStamp, LoadCache, Locale};
-use crate::markdown::{Highlighter, RenderedPage};
+use crate::markdown::{Highlighter, RenderedPage, page_dir_of};
 use crate::output::{Bytes, Deferred, Output};
 use crate::render::nav::LocaleNav;
 
@@ -356,6 +356,26 @@ impl BuildCache {
                 .collect();
         }
         cache
+    }
+
+    /// Every file the cached build put in its output folder (`None` when the cache does not
+    /// describe that folder): what a build that keeps files of it must delete the rest of.
+    pub fn previous_outputs(&self) -> Option<Vec<String>> {
+        if self.pages.is_empty() {
+            return None;
+        }
+        let pages = self.pages.keys().map(|(locale, key)| format!("{locale}/{}index.html", page_dir_of(key)));
+        let recorded = self.site_files.iter().chain(self.search_files.values()).flat_map(|(_, files)| files);
+        let files = recorded.flat_map(|(path, file)| match file {
+            Written::Deferred(deferred) => deferred.files().iter().map(|(name, _)| format!("{path}{name}")).collect(),
+            _ => vec![path.clone()],
+        });
+        Some(pages.chain(files).collect())
+    }
+
+    /// Forgets the cache stored in `site_root`.
+    pub fn discard(site_root: &Path) {
+        let _ = std::fs::remove_file(site_root.join(CACHE_DIR).join(STATE_FILE));
     }
 
     /// Stores the cache in `site_root` after a build wrote its pages to `output`, unless

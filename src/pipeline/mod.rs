@@ -99,19 +99,31 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildSummary> {
     };
     let started = Instant::now();
     let mut cache = BuildCache::load(&config.root, out_dir);
+    let previous_outputs = cache.previous_outputs();
     let loading = started.elapsed();
     let staging = Staging::create(out_dir)?;
     match run(config, options, &mut cache, Some(&staging)) {
         Ok(mut summary) if summary.written => {
-            staging.commit()?;
-            let saving = Instant::now();
-            if let Err(error) = cache.save(&config.root, out_dir) {
+            let finishing = Instant::now();
+            // Moving files into place is file-system work and saving the cache is mostly
+            // compression: side by side they take the time of the longer.
+            let (committed, saved) = std::thread::scope(|scope| {
+                let saver = scope.spawn(|| cache.save(&config.root, out_dir));
+                let committed = staging.commit(previous_outputs.as_deref());
+                (committed, saver.join().unwrap_or_else(|_| Err(anyhow!("the cache save panicked"))))
+            });
+            if committed.is_err() {
+                // The cache describes an output that did not land.
+                BuildCache::discard(&config.root);
+            }
+            committed?;
+            if let Err(error) = saved {
                 // The site is built; only the next build will be slower.
                 let message = format!("the build cache was not saved: {error:#}");
                 summary.diagnostics.push(Diagnostic::warning("io", ".polydoc-cache/build", message));
             }
             summary.timings.insert(0, ("cache load", loading));
-            summary.timings.push(("cache save", saving.elapsed()));
+            summary.timings.push(("commit + cache save", finishing.elapsed()));
             summary.elapsed = started.elapsed();
             Ok(summary)
         }

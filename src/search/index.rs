@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 
 use foldhash::HashMap;
 use foldhash::HashMapExt as _;
+use rayon::prelude::*;
 
 use super::text;
 use super::tokenize::Tokenizer;
@@ -113,32 +114,42 @@ pub struct Document {
 pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
     let total_length: u64 = documents.iter().map(|d| u64::from(d.record.length)).sum();
     let average = (total_length as f64 / documents.len().max(1) as f64).max(1.0);
-    // Postings as flat `[page id, code, page id, code, …]`, page ids ascending.
-    let mut postings: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (id, document) in documents.iter().enumerate() {
-        let length_norm = 1.0 - B + B * f64::from(document.record.length) / average;
-        for (word, count, place) in document.record.words() {
-            let list = postings.entry(word).or_default();
-            list.push(id as u32);
-            list.push(code(count, length_norm, place));
-        }
-    }
+    // Postings as flat `[page id, code, page id, code, …]`, page ids ascending. Each
+    // worker collects a run of pages; runs are merged in order, so ids stay ascending.
+    let postings: HashMap<&str, Vec<u32>> = documents
+        .par_iter()
+        .enumerate()
+        .fold(HashMap::new, |mut postings: HashMap<&str, Vec<u32>>, (id, document)| {
+            let length_norm = 1.0 - B + B * f64::from(document.record.length) / average;
+            for (word, count, place) in document.record.words() {
+                let list = postings.entry(word).or_default();
+                list.push(id as u32);
+                list.push(code(count, length_norm, place));
+            }
+            postings
+        })
+        .reduce(HashMap::new, |mut left, right| {
+            for (term, list) in right {
+                left.entry(term).or_default().extend(list);
+            }
+            left
+        });
     let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().collect();
-    terms.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
 
     let mut files = Vec::new();
-    let term_chunks =
-        chunk(terms.iter().map(|(term, list)| (term.to_string(), term_entry(term, list))), TERM_CHUNK_BYTES);
+    let entries: Vec<(String, String)> =
+        terms.par_iter().map(|(term, list)| (term.to_string(), term_entry(term, list))).collect();
+    let term_chunks = named(chunk(entries.into_iter(), TERM_CHUNK_BYTES), "terms");
     let mut term_index = Vec::new();
-    for (first, body) in term_chunks {
-        let name = hashed_name("terms", &body);
+    for (first, name, body) in term_chunks {
         term_index.push((first, name.clone()));
         files.push((name, body));
     }
-    let page_chunks = chunk(documents.iter().enumerate().map(|(id, d)| (id, page_entry(d))), PAGE_CHUNK_BYTES);
+    let entries: Vec<(usize, String)> = documents.par_iter().map(page_entry).enumerate().collect();
+    let page_chunks = named(chunk(entries.into_iter(), PAGE_CHUNK_BYTES), "pages");
     let mut page_index = Vec::new();
-    for (first, body) in page_chunks {
-        let name = hashed_name("pages", &body);
+    for (first, name, body) in page_chunks {
         page_index.push((first, name.clone()));
         files.push((name, body));
     }
@@ -207,6 +218,11 @@ fn chunk<K>(entries: impl Iterator<Item = (K, String)>, target: usize) -> Vec<(K
         chunks.push((first, body));
     }
     chunks
+}
+
+/// Each chunk with its file name (hashing them is work enough to share out).
+fn named<K: Send>(chunks: Vec<(K, Vec<u8>)>, kind: &str) -> Vec<(K, String, Vec<u8>)> {
+    chunks.into_par_iter().map(|(first, body)| (first, hashed_name(kind, &body), body)).collect()
 }
 
 /// `terms.0123456789.json`: named by their content, so they can be cached for ever.

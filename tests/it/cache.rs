@@ -51,6 +51,21 @@ fn cached_builds_equal_cold_builds_after_every_kind_of_change() {
     site.edit("content/en-us/deploy-containers/system-requirements.md", &title, "title: Requirements, renamed");
     assert_cached_build_equals_cold(&site);
 
+    // Pages and files that come and go: nothing of what the previous build wrote for them
+    // may stay behind in the output.
+    let moved = site.read("content/en-us/container-networking/architecture.md");
+    site.remove("content/en-us/container-networking/architecture.md");
+    site.write("content/en-us/new-folder/architecture.md", &moved);
+    site.remove("content/zh-cn/container-networking/architecture.md");
+    assert_cached_build_equals_cold(&site);
+    assert!(!site.output_exists("en-us/container-networking/architecture/index.html"));
+    let media = crate::support::tree_contents(&site.path("content/en-us"))
+        .into_keys()
+        .find(|path| path.contains("media/"))
+        .expect("an asset of the example site");
+    site.remove(&format!("content/en-us/{media}"));
+    assert_cached_build_equals_cold(&site);
+
     // A template.
     site.write("templates/footer.html", "<footer class=\"pd-footer\"><p>Changed footer</p></footer>\n");
     let stderr = assert_cached_build_equals_cold(&site);
