@@ -25,6 +25,21 @@ use crate::diagnostic::Diagnostic;
 use page::{LineEndingDigests, parent_folder};
 use toc::{TocFile, TocFiles};
 
+/// A map keyed by a page of a locale, `(locale, page key)`, that `PageRef` looks up
+/// without building an owned key: the pipeline looks up every page several times a build.
+pub type PageMap<V> = hashbrown::HashMap<(Locale, String), V, foldhash::fast::RandomState>;
+
+/// A borrowed `(locale, page key)` for looking up a `PageMap`. It hashes as the owned key
+/// does: a tuple struct hashes its fields in order, and `&str` as `String`.
+#[derive(Hash)]
+pub struct PageRef<'a>(pub &'a Locale, pub &'a str);
+
+impl hashbrown::Equivalent<(Locale, String)> for PageRef<'_> {
+    fn equivalent(&self, key: &(Locale, String)) -> bool {
+        *self.0 == key.0 && self.1 == key.1
+    }
+}
+
 /// Every locale's content, the default locale first.
 #[derive(Debug)]
 pub struct Site {
@@ -768,6 +783,17 @@ pub fn relative_to(site_root: &Path, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_borrowed_page_key_finds_what_the_owned_key_stored() {
+        let (en, zh) = (Locale::parse("en-us").unwrap(), Locale::parse("zh-cn").unwrap());
+        let mut map: PageMap<u32> = PageMap::default();
+        map.insert((en.clone(), "about/index.md".to_string()), 1);
+        map.insert((zh.clone(), "about/index.md".to_string()), 2);
+        assert_eq!(map.get(&PageRef(&en, "about/index.md")), Some(&1));
+        assert_eq!(map.get(&PageRef(&zh, "about/index.md")), Some(&2));
+        assert_eq!(map.get(&PageRef(&zh, "about/other.md")), None);
+    }
 
     #[test]
     fn join_resolves_dots_and_refuses_to_leave_the_root() {

@@ -3,7 +3,7 @@
 //! elsewhere (and for an unreadable repository, with a warning) the banners simply carry no
 //! list. One history walk serves every stale page of every locale.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,11 +11,11 @@ use super::history::{BaseQuery, BaseVersion, SharedHistory, SourceHistory};
 use super::sections::{self, SourceDiff};
 use super::{L10nReport, TranslationStatus};
 use crate::config::Config;
-use crate::content::{Locale, Page, Site};
+use crate::content::{Locale, Page, PageMap, Site};
 use crate::diagnostic::Diagnostic;
 
 /// (locale, page key) → what changed in the source since the translation was made.
-pub type SourceChanges = BTreeMap<(Locale, String), Arc<SourceDiff>>;
+pub type SourceChanges = PageMap<Arc<SourceDiff>>;
 
 /// What `source_changes` found, for a process that builds the same site again and again
 /// (`serve`): opening the repository and walking its history take far longer than a
@@ -116,7 +116,7 @@ pub fn source_changes(
             }
         }
     }
-    let mut changes = SourceChanges::new();
+    let mut changes = SourceChanges::default();
     let mut diffs = HashMap::new();
     for ((locale, key), query) in wanted {
         let Some(base) = &memo.bases[&query] else { continue };

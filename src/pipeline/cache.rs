@@ -8,7 +8,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::content::{FileStamp, LoadCache, Locale};
+use crate::content::{FileStamp, LoadCache, Locale, PageMap};
 use crate::markdown::{Highlighter, RenderedPage, page_dir_of};
 use crate::output::{Bytes, Deferred, Output};
 use crate::render::nav::LocaleNav;
@@ -21,8 +21,8 @@ use anyhow::{Context as _, Result};
 /// of the current inputs is identical, so reuse can never serve stale output.
 #[derive(Default)]
 pub struct BuildCache {
-    pub(super) bodies: HashMap<(Locale, String), CachedBody>,
-    pub(super) pages: HashMap<(Locale, String), CachedPage>,
+    pub(super) bodies: PageMap<CachedBody>,
+    pub(super) pages: PageMap<CachedPage>,
     pub(super) highlighter: Option<Arc<Highlighter>>,
     pub(super) files: LoadCache,
     /// Each locale's navigation as last built (`serve` only).

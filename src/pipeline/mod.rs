@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 // Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
-use foldhash::{HashMap, HashMapExt as _};
+use foldhash::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::content::{Locale, Page, Site, file_stamp, relative_to};
+use crate::content::{Locale, Page, PageMap, PageRef, Site, file_stamp, relative_to};
 use crate::diagnostic::{self, Diagnostic, Mode};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
@@ -204,7 +204,7 @@ pub fn run(
         let built = match cache.navs.get(locale).filter(|built| built.fingerprint == fingerprint) {
             Some(built) => built.clone(),
             None => {
-                let titles = |key: &str| summaries.get(&(locale.clone(), key.to_string())).map(|s| s.title.clone());
+                let titles = |key: &str| summaries.get(&PageRef(locale, key)).map(|s| s.title.clone());
                 let (mut nav_diagnostics, mut nav_links) = (Vec::new(), Vec::new());
                 let nav = LocaleNav::build(config, &site, locale, &titles, &mut nav_diagnostics, &mut nav_links);
                 let built = cache::BuiltNav {
@@ -406,7 +406,7 @@ fn render_markdown(
     let render_one = |output: &OutputPage<'_>| {
         let page = output.page()?;
         let fingerprint = fingerprints.body(output, page, page.text_hash());
-        let key = (output.locale.clone(), output.key.clone());
+        let key = PageRef(output.locale, &output.key);
         let unchanged = |body: &&CachedBody| {
             body.fingerprint == fingerprint && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
         };
@@ -508,11 +508,7 @@ fn progress(options: &BuildOptions, phase: &'static str, len: usize) -> Progress
     bar
 }
 
-fn summaries(
-    config: &Config,
-    planned: &[OutputPage<'_>],
-    rendered: &[Option<&RenderedPage>],
-) -> HashMap<(Locale, String), Summary> {
+fn summaries(config: &Config, planned: &[OutputPage<'_>], rendered: &[Option<&RenderedPage>]) -> PageMap<Summary> {
     planned
         .par_iter()
         .zip(rendered)
@@ -525,8 +521,8 @@ fn summaries(
 }
 
 /// Folder key → the output pages directly inside it (subfolders by their folder page).
-fn children(planned: &[OutputPage<'_>]) -> HashMap<(Locale, String), Vec<String>> {
-    let mut children: HashMap<(Locale, String), Vec<String>> = HashMap::new();
+fn children(planned: &[OutputPage<'_>]) -> PageMap<Vec<String>> {
+    let mut children: PageMap<Vec<String>> = PageMap::default();
     for output in planned {
         let dir = page_dir_of(&output.key);
         let trimmed = dir.trim_end_matches('/');
@@ -669,14 +665,14 @@ fn write_pages(
             let path = format!("{}index.html", page.dir());
             let body_fingerprint = body.as_ref().map(|(f, _)| f);
             let cheap = cheap_fingerprint(fingerprints, navigation[page.locale], context, page, body_fingerprint);
-            let previous = cached.get(&(page.locale.clone(), page.key.clone()));
+            let previous = cached.get(&PageRef(page.locale, &page.key));
             if let Some(previous) = previous.filter(|p| p.cheap == cheap)
                 && previous.write_to(output, &path)?
             {
                 return Ok(PageOutcome::Unchanged);
             }
             // A body from the build cache has its HTML read only now that it is needed.
-            let full_body = match (body, cache_ref.bodies.get(&(page.locale.clone(), page.key.clone()))) {
+            let full_body = match (body, cache_ref.bodies.get(&PageRef(page.locale, &page.key))) {
                 (Some(_), Some(cached)) => Some(cache_ref.full_body(cached)?),
                 (Some(_), None) => anyhow::bail!("the body of {} is not in the build cache", page.dir()),
                 (None, _) => None,
@@ -746,7 +742,7 @@ fn navigation_fingerprints(
     site: &Site,
     inputs: &InputFingerprints,
     planned: &[OutputPage<'_>],
-    summaries: &HashMap<(Locale, String), Summary>,
+    summaries: &PageMap<Summary>,
 ) -> HashMap<Locale, Fingerprint> {
     let mut hashers: HashMap<&Locale, blake3::Hasher> = site
         .locales
@@ -761,7 +757,7 @@ fn navigation_fingerprints(
     // `planned` is in a fixed order, so no sorting is needed.
     for page in planned {
         let (Some(hasher), Some(summary)) =
-            (hashers.get_mut(page.locale), summaries.get(&(page.locale.clone(), page.key.clone())))
+            (hashers.get_mut(page.locale), summaries.get(&PageRef(page.locale, &page.key)))
         else {
             continue;
         };
@@ -795,7 +791,7 @@ fn cheap_fingerprint(
     use std::io::Write as _;
     let _ = write!(HashWriter(&mut hasher), "{:?}", context.status_of(page));
     // The stale banner lists what changed in the source since the translation.
-    if let Some(changes) = context.source_changes.get(&(page.locale.clone(), page.key.clone())) {
+    if let Some(changes) = context.source_changes.get(&PageRef(page.locale, &page.key)) {
         let _ = write!(HashWriter(&mut hasher), "{changes:?}");
     }
     hasher.finalize()
@@ -901,7 +897,7 @@ fn write_search_index(
     let records: Vec<Option<Option<Arc<cache::PageRecord>>>> = planned
         .par_iter()
         .map(|page| {
-            let Some(cached) = cache_ref.bodies.get(&(page.locale.clone(), page.key.clone())) else { return Ok(None) };
+            let Some(cached) = cache_ref.bodies.get(&PageRef(page.locale, &page.key)) else { return Ok(None) };
             if cached.search.is_some() {
                 return Ok(None);
             }
@@ -909,29 +905,43 @@ fn write_search_index(
             Ok(Some(search_record(indexer, config, page, &body)))
         })
         .collect::<Result<_>>()?;
-    let mut hashers: BTreeMap<&Locale, blake3::Hasher> = BTreeMap::new();
-    let mut indexed = Vec::with_capacity(planned.len());
+    // Records made just now (for bodies cached without one) join the cache.
     for (page, made) in planned.iter().zip(records) {
-        let hasher = hashers.entry(page.locale).or_default();
-        let key = (page.locale.clone(), page.key.clone());
-        let Some(cached) = cache.bodies.get_mut(&key) else {
-            indexed.push(None);
-            continue;
-        };
-        if let Some(record) = made {
+        if let (Some(record), Some(cached)) = (made, cache.bodies.get_mut(&PageRef(page.locale, &page.key))) {
             cached.search = Some(record);
             cache.dirty = true;
         }
-        let record = cached.search.clone().flatten();
-        if record.is_some() {
-            hasher.update(page.key.as_bytes());
-            hasher.update(cached.fingerprint.as_bytes());
-        }
-        indexed.push(record);
     }
+    let cache_ref = &*cache;
+    let indexed: Vec<(Option<Arc<cache::PageRecord>>, Option<Fingerprint>)> = planned
+        .par_iter()
+        .map(|page| {
+            let Some(cached) = cache_ref.bodies.get(&PageRef(page.locale, &page.key)) else { return (None, None) };
+            let record = cached.search.clone().flatten();
+            let fingerprint = record.is_some().then_some(cached.fingerprint);
+            (record, fingerprint)
+        })
+        .collect();
+    // Per locale, what its records were made from, hashed in one go.
+    let mut streams: Vec<(&Locale, Vec<u8>)> = Vec::new();
+    for (page, (_, fingerprint)) in planned.iter().zip(&indexed) {
+        let at = match streams.iter().position(|(locale, _)| *locale == page.locale) {
+            Some(at) => at,
+            None => {
+                streams.push((page.locale, Vec::new()));
+                streams.len() - 1
+            }
+        };
+        if let Some(fingerprint) = fingerprint {
+            streams[at].1.extend_from_slice(page.key.as_bytes());
+            streams[at].1.extend_from_slice(fingerprint.as_bytes());
+        }
+    }
+    streams.sort_by_key(|(locale, _)| *locale);
+    let indexed: Vec<Option<Arc<cache::PageRecord>>> = indexed.into_iter().map(|(record, _)| record).collect();
     // Each locale's index is made again only when one of its records changed.
     let fingerprints: Vec<(&Locale, Fingerprint)> =
-        hashers.into_iter().map(|(locale, hasher)| (locale, hasher.finalize())).collect();
+        streams.into_iter().map(|(locale, stream)| (locale, blake3::hash(&stream))).collect();
     let search_files = &cache.search_files;
     let written: Vec<Option<(Locale, RecordedFiles)>> = fingerprints
         .par_iter()

@@ -10,14 +10,11 @@ pub mod theme;
 
 use std::collections::BTreeMap;
 
-// Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
-use foldhash::HashMap;
-
 use anyhow::Result;
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::content::{Locale, Page, Site, page::parent_folder};
+use crate::content::{Locale, Page, PageMap, PageRef, Site, page::parent_folder};
 use crate::i18n::{Translations, UiStrings};
 use crate::l10n::sections::Change;
 use crate::l10n::{L10nReport, SourceChanges, TranslationStatus};
@@ -154,9 +151,9 @@ pub struct RenderContext<'a> {
     pub translations: &'a Translations,
     pub navs: &'a BTreeMap<Locale, std::sync::Arc<LocaleNav>>,
     /// (locale, key) → title and description of every output page.
-    pub summaries: &'a HashMap<(Locale, String), Summary>,
+    pub summaries: &'a PageMap<Summary>,
     /// (locale, folder key) → the keys of the output pages directly inside it.
-    pub children: &'a HashMap<(Locale, String), Vec<String>>,
+    pub children: &'a PageMap<Vec<String>>,
     /// The sidebars rendered so far, shared by the pages of one open path.
     pub sidebars: &'a SidebarMemo,
 }
@@ -195,7 +192,7 @@ impl RenderContext<'_> {
         let dir = output.dir();
         let strings = self.translations.get(locale);
         let source_locale = &self.config.default_locale;
-        let summary = self.summaries.get(&(locale.clone(), output.key.clone())).cloned().unwrap_or_default();
+        let summary = self.summaries.get(&PageRef(locale, &output.key)).cloned().unwrap_or_default();
         let page = output.page();
         let front_matter = page.map(|p| &p.front_matter);
         let (status, machine_translated, handoff) = self.status_of(output);
@@ -284,7 +281,7 @@ impl RenderContext<'_> {
     /// The source sections changed since a stale translation was made, linked into the
     /// source page (removed ones are not there any more).
     fn changed_sections(&self, output: &OutputPage<'_>, dir: &str) -> Vec<ChangedSection> {
-        let Some(diff) = self.source_changes.get(&(output.locale.clone(), output.key.clone())) else {
+        let Some(diff) = self.source_changes.get(&PageRef(output.locale, &output.key)) else {
             return Vec::new();
         };
         let source_page = relative_url(dir, &format!("{}/{}", self.config.default_locale, page_dir_of(&output.key)));
@@ -393,7 +390,7 @@ impl RenderContext<'_> {
             .iter()
             .filter(|key| **key != output.key)
             .map(|key| {
-                let summary = self.summaries.get(&(output.locale.clone(), key.clone())).cloned().unwrap_or_default();
+                let summary = self.summaries.get(&PageRef(output.locale, key)).cloned().unwrap_or_default();
                 ChildLink {
                     title: summary.title,
                     description: summary.description,
