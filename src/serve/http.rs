@@ -42,7 +42,9 @@ async fn serve_file(State(state): State<Arc<ServerState>>, method: Method, uri: 
     let wants_folder = uri.path().ends_with('/') || segments.is_empty();
     let path =
         if wants_folder { format!("{joined}/index.html").trim_start_matches('/').to_string() } else { joined.clone() };
-    if let Some(entry) = snapshot.get(&path) {
+    // A deferred file (a search index) may be made now: that is work for a blocking thread.
+    let entry = snapshot.files.get(&path).cloned().or_else(|| tokio::task::block_in_place(|| snapshot.get(&path)));
+    if let Some(entry) = entry {
         return respond(&state, &path, &entry, StatusCode::OK);
     }
     if !wants_folder && snapshot.files.contains_key(&format!("{joined}/index.html")) {

@@ -132,6 +132,9 @@ pub(super) fn spawn(
     let root = std::fs::canonicalize(&builder.root).unwrap_or_else(|_| builder.root.clone());
     debouncer.watch(&root, RecursiveMode::Recursive).with_context(|| format!("cannot watch {}", root.display()))?;
     std::thread::Builder::new().name("polydoc-rebuild".into()).spawn(move || {
+        // Files saved between the first build and the start of watching were seen by
+        // neither: the first rebuild looks at every file.
+        let mut watched_since_last_build = false;
         while let Ok(batch) = receiver.recv() {
             let mut changed = changed_inputs(&root, &batch);
             // Events that arrived while the last rebuild ran are one more change.
@@ -145,7 +148,9 @@ pub(super) fn spawn(
                 };
             }
             if changed.as_ref().is_none_or(|paths| !paths.is_empty()) {
+                let changed = changed.filter(|_| watched_since_last_build);
                 let outcome = builder.rebuild(changed.as_deref());
+                watched_since_last_build = true;
                 publish(&state, outcome);
             }
         }
