@@ -471,9 +471,7 @@ fn render_markdown(
         })
         .collect();
     if gone > 0 {
-        let keys: std::collections::HashSet<(&Locale, &str)> =
-            planned.iter().map(|output| (output.locale, output.key.as_str())).collect();
-        cache.bodies.retain(|(locale, key), _| keys.contains(&(locale, key.as_str())));
+        forget_unplanned(&mut cache.bodies, planned);
     }
     let fresh = timed.len();
     cache.dirty |= fresh > 0 || gone > 0;
@@ -718,12 +716,17 @@ fn write_pages(
         }
     }
     if gone > 0 {
-        let keys: std::collections::HashSet<(&Locale, &str)> =
-            planned.iter().map(|page| (page.locale, page.key.as_str())).collect();
-        cache.pages.retain(|(locale, key), _| keys.contains(&(locale, key.as_str())));
+        forget_unplanned(&mut cache.pages, planned);
         cache.dirty = true;
     }
     Ok(rendered_dirs)
+}
+
+/// Drops the entries of pages this build does not produce (removed or renamed).
+fn forget_unplanned<V>(map: &mut PageMap<V>, planned: &[OutputPage<'_>]) {
+    let keys: std::collections::HashSet<(&Locale, &str)> =
+        planned.iter().map(|page| (page.locale, page.key.as_str())).collect();
+    map.retain(|(locale, key), _| keys.contains(&(locale, key.as_str())));
 }
 
 /// What became of one page's template: its cached HTML still holds as is, holds under a
