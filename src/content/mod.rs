@@ -537,10 +537,17 @@ fn load_locale(
         Some(cache) => cache.pages(&page_files, load),
         None => page_files.par_iter().map(|(rel_path, file)| load(rel_path, file)).collect(),
     };
+    let mut pages: Vec<Arc<Page>> = Vec::with_capacity(loaded.len());
     for (page, page_diagnostics) in loaded {
         diagnostics.extend(page_diagnostics);
-        let Some(page) = page else { continue };
-        if let Some(existing) = content.pages.get(&page.key) {
+        pages.extend(page);
+    }
+    // In key order (stable: of two files with one URL the first listed wins), the map is
+    // built without comparing keys, and a duplicate is the entry before.
+    pages.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut keyed: Vec<(String, Arc<Page>)> = Vec::with_capacity(pages.len());
+    for page in pages {
+        if let Some((_, existing)) = keyed.last().filter(|(key, _)| *key == page.key) {
             diagnostics.push(
                 Diagnostic::error(
                     "duplicate-url",
@@ -555,8 +562,9 @@ fn load_locale(
         if !content.folders.contains(folder) {
             content.folders.insert(folder.to_string());
         }
-        content.pages.insert(page.key.clone(), page);
+        keyed.push((page.key.clone(), page));
     }
+    content.pages = keyed.into_iter().collect();
     let mut toc_files = TocFiles::new();
     for (rel_path, file) in other_files {
         let (rel_path, file) = (rel_path.clone(), file.clone());
