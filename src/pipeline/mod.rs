@@ -792,7 +792,13 @@ fn cheap_fingerprint(
         hasher.update(body.as_bytes());
     }
     use std::io::Write as _;
-    let _ = write!(HashWriter(&mut hasher), "{:?}", context.status_of(page));
+    let (status, machine_translated, handoff) = context.status_of(page);
+    hasher.update(status.as_bytes());
+    hasher.update(&[u8::from(machine_translated), u8::from(handoff.is_some())]);
+    if let Some(date) = handoff {
+        hasher.update(&date.year().to_le_bytes());
+        hasher.update(&[date.month() as u8, date.day() as u8]);
+    }
     // The stale banner lists what changed in the source since the translation.
     if let Some(changes) = context.source_changes.get(&PageRef(page.locale, &page.key)) {
         let _ = write!(HashWriter(&mut hasher), "{changes:?}");

@@ -9,12 +9,13 @@ mod http;
 mod livereload;
 mod watch;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::{Context as _, Result};
+// Keys are the site's own output paths: a fast hasher, not a DoS-resistant one.
+use foldhash::HashMap;
 
 use crate::content::Locale;
 use crate::output::{Bytes, Deferred, Output};
