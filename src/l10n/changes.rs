@@ -3,15 +3,16 @@
 //! elsewhere (and for an unreadable repository, with a warning) the banners simply carry no
 //! list. One history walk serves every stale page of every locale.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use super::history::{BaseQuery, BaseVersion, SharedHistory, SourceHistory};
 use super::sections::{self, SourceDiff};
 use super::{L10nReport, TranslationStatus};
 use crate::config::Config;
-use crate::content::{Locale, Page, PageMap, Site};
+use crate::content::{Locale, Page, PageMap, PageRef, Site};
 use crate::diagnostic::Diagnostic;
 
 /// (locale, page key) → what changed in the source since the translation was made.
@@ -27,7 +28,7 @@ pub struct ChangesMemo {
     repository: Option<(PathBuf, SharedHistory)>,
     head: Option<String>,
     bases: HashMap<BaseQuery, Option<BaseVersion>>,
-    diffs: HashMap<(Locale, String), StaleDiff>,
+    diffs: PageMap<StaleDiff>,
 }
 
 /// One stale page's diff and what it was made from; the pages are held, so the pointer
@@ -117,7 +118,7 @@ pub fn source_changes(
         }
     }
     let mut changes = SourceChanges::default();
-    let mut diffs = HashMap::new();
+    let mut diffs = PageMap::default();
     for ((locale, key), query) in wanted {
         let Some(base) = &memo.bases[&query] else { continue };
         let source_page = &source.pages[&key];
@@ -125,7 +126,7 @@ pub fn source_changes(
         let unchanged = |made: &&StaleDiff| {
             made.query == query && Arc::ptr_eq(&made.source, source_page) && Arc::ptr_eq(&made.translation, translation)
         };
-        let diff = match memo.diffs.get(&(locale.clone(), key.clone())).filter(unchanged) {
+        let diff = match memo.diffs.get(&PageRef(&locale, &key)).filter(unchanged) {
             Some(made) => Arc::clone(&made.diff),
             None => Arc::new(sections::diff(&String::from_utf8_lossy(&base.bytes), source_page, Some(translation))),
         };

@@ -25,6 +25,8 @@ pub struct BuildCache {
     pub(super) pages: PageMap<CachedPage>,
     pub(super) highlighter: Option<Arc<Highlighter>>,
     pub(super) files: LoadCache,
+    /// The output pages in each folder, with the fingerprint they were made from (`serve`).
+    pub(super) children: Option<(Fingerprint, Arc<PageMap<Vec<String>>>)>,
     /// Each locale's navigation as last built (`serve` only).
     pub(super) navs: HashMap<Locale, BuiltNav>,
     /// The stale banners' source changes of the last build.

@@ -193,7 +193,19 @@ pub fn run(
     timings.mark("markdown");
 
     let summaries = summaries(config, &planned, &bodies);
-    let children = children(&planned);
+    // Which pages a folder holds follows from the set of files (`inputs.site`) and the
+    // locales built.
+    let children_key = blake3::hash(format!("{}{:?}", inputs.site, options.locales).as_bytes());
+    let children = match &cache.children {
+        Some((key, children)) if *key == children_key => Arc::clone(children),
+        _ => {
+            let made = Arc::new(children(&planned));
+            if cache.retain {
+                cache.children = Some((children_key, Arc::clone(&made)));
+            }
+            made
+        }
+    };
     timings.mark("titles");
     let navigation = navigation_fingerprints(&site, &inputs, &planned, &summaries);
     let mut toc_links = Vec::new();

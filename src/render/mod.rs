@@ -83,15 +83,24 @@ pub fn plan(site: &Site) -> Vec<OutputPage<'_>> {
     let mut planned = Vec::new();
     for content in &site.locales {
         let locale = &content.locale;
-        let mut keys: Vec<&String> = content.pages.keys().chain(source.pages.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        for key in keys {
-            let source = match (content.pages.get(key), source.pages.get(key)) {
-                (Some(own), _) => Source::Own(own),
-                (None, Some(fallback)) => Source::Fallback(fallback),
-                (None, None) => continue,
+        // Both maps are in key order: one merge pass, the locale's own page first.
+        let (mut own, mut fallback) = (content.pages.iter().peekable(), source.pages.iter().peekable());
+        loop {
+            let order = match (own.peek(), fallback.peek()) {
+                (Some((own_key, _)), Some((fallback_key, _))) => own_key.cmp(fallback_key),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => break,
             };
+            let (key, source) = match order {
+                std::cmp::Ordering::Greater => fallback.next().map(|(key, page)| (key, Source::Fallback(page))),
+                std::cmp::Ordering::Equal => {
+                    fallback.next();
+                    own.next().map(|(key, page)| (key, Source::Own(page)))
+                }
+                std::cmp::Ordering::Less => own.next().map(|(key, page)| (key, Source::Own(page))),
+            }
+            .expect("a peeked entry");
             planned.push(OutputPage { locale, key: key.clone(), source });
         }
         let mut folders: Vec<&String> = content.folders.iter().chain(source.folders.iter()).collect();
