@@ -28,9 +28,9 @@ mod source;
 mod tabs;
 mod zones;
 
-use std::collections::HashSet;
 use std::ops::Range;
 
+use foldhash::HashSet;
 use pulldown_cmark::{Event, Options, Parser};
 use source::{Positions, Sources};
 

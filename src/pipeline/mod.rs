@@ -769,16 +769,29 @@ fn navigation_fingerprints(
             (&content.locale, hasher)
         })
         .collect();
-    // `planned` is in a fixed order, so no sorting is needed.
-    for page in planned {
-        let (Some(hasher), Some(summary)) =
-            (hashers.get_mut(page.locale), summaries.get(&PageRef(page.locale, &page.key)))
-        else {
-            continue;
-        };
-        for part in [page.key.as_str(), &summary.title, &summary.description] {
-            hasher.update(part.as_bytes());
-            hasher.update(b"\0");
+    // `planned` is in a fixed order, so no sorting is needed; runs of it are written out in
+    // parallel and hashed in order.
+    let runs: Vec<Vec<(&Locale, Vec<u8>)>> = planned
+        .par_chunks(512)
+        .map(|run| {
+            let mut streams: Vec<(&Locale, Vec<u8>)> = Vec::new();
+            for page in run {
+                let Some(summary) = summaries.get(&PageRef(page.locale, &page.key)) else { continue };
+                if streams.last().is_none_or(|(locale, _)| *locale != page.locale) {
+                    streams.push((page.locale, Vec::new()));
+                }
+                let stream = &mut streams.last_mut().expect("a stream for the locale").1;
+                for part in [page.key.as_str(), &summary.title, &summary.description] {
+                    stream.extend_from_slice(part.as_bytes());
+                    stream.push(0);
+                }
+            }
+            streams
+        })
+        .collect();
+    for (locale, stream) in runs.iter().flatten() {
+        if let Some(hasher) = hashers.get_mut(locale) {
+            hasher.update(stream);
         }
     }
     hashers.into_iter().map(|(locale, hasher)| (locale.clone(), hasher.finalize())).collect()
