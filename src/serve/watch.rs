@@ -24,6 +24,9 @@ pub(super) struct Builder {
     cache: BuildCache,
     /// The diagnostics last printed, so a rebuild repeats them only when they change.
     printed: Vec<String>,
+    /// The files changed since the last build that read the pages (`None`: unknown). A
+    /// rebuild that stops before (a broken `site.toml`) leaves them for the next one.
+    unread: Option<Vec<PathBuf>>,
 }
 
 /// What a rebuild produced.
@@ -43,14 +46,21 @@ impl Builder {
     pub(super) fn new(root: &Path) -> Result<Builder> {
         // An unusable site at start-up is a usage error, as for `build`.
         Config::load(root)?;
-        Ok(Builder { root: root.to_path_buf(), cache: BuildCache::for_rebuilds(), printed: Vec::new() })
+        Ok(Builder { root: root.to_path_buf(), cache: BuildCache::for_rebuilds(), printed: Vec::new(), unread: None })
     }
 
     /// Builds the site again. `changed`: the files that changed since the last build,
     /// relative to the site root, as the watcher saw them (`None`: unknown, look at every
     /// file).
     pub(super) fn rebuild(&mut self, changed: Option<&[PathBuf]>) -> Outcome {
-        self.cache.expect_changes(&self.root, changed);
+        self.unread = match (self.unread.take(), changed) {
+            (Some(mut unread), Some(changed)) => {
+                unread.extend_from_slice(changed);
+                Some(unread)
+            }
+            _ => None,
+        };
+        self.cache.expect_changes(&self.root, self.unread.as_deref());
         let config = match Config::load(&self.root) {
             Ok(config) => config,
             Err(error) => return Outcome::Failed { errors: vec![format!("error: {error:#}")] },
@@ -61,6 +71,8 @@ impl Builder {
             Ok(summary) => summary,
             Err(error) => return Outcome::Failed { errors: vec![format!("error: {error:#}")] },
         };
+        // The pages were read (those with content errors too): nothing is left unread.
+        self.unread = Some(Vec::new());
         let rendered: Vec<String> = summary.diagnostics.iter().map(|d| d.render(&config.root)).collect();
         if rendered != self.printed {
             eprint!("{}", rendered.concat());

@@ -463,3 +463,21 @@ fn the_search_index_is_served_and_follows_edits() {
     wait_for_event(&events, |e| e.contains("\"reload\""));
     assert!(has_word("quixotically"), "the index of the edited locale has the new word");
 }
+
+#[test]
+fn an_edit_made_while_the_config_is_broken_is_served_once_it_is_fixed() {
+    let site = TestSite::example();
+    let server = Server::start(site.root());
+    let events = server.events();
+    let config = site.read("site.toml");
+
+    // The rebuild for this edit fails before it reads any page.
+    site.write("site.toml", format!("{config}\n[broken\n"));
+    wait_for_event(&events, |e| e.contains("\"errors\""));
+    site.edit(SEED, "下表显示了这些互补技术的一些异同。", "下表显示了这些互补技术的一些异同（配置损坏时编辑）。");
+    wait_for_event(&events, |e| e.contains("\"errors\""));
+
+    site.write("site.toml", &config);
+    wait_for_event(&events, |e| e.contains("\"reload\""));
+    server.wait_for_body(SEED_URL, |body| body.contains("（配置损坏时编辑）"), Duration::from_secs(5));
+}
