@@ -168,8 +168,7 @@ fn parse_toml(block: &str) -> Result<Map<String, Value>, FrontMatterError> {
 
 impl FrontMatter {
     pub fn new(meta: Map<String, Value>) -> FrontMatter {
-        let regular = |key: &String| !key.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase());
-        let irregular_keys = !meta.keys().all(regular);
+        let irregular_keys = !meta.keys().all(|key| is_normalized_key(key));
         FrontMatter { meta, irregular_keys }
     }
 
@@ -187,7 +186,7 @@ impl FrontMatter {
         if let Some((_, value)) = exact {
             return Some(value);
         }
-        if !self.irregular_keys && !key.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase()) {
+        if !self.irregular_keys && is_normalized_key(key) {
             return None;
         }
         self.meta.iter().find(|(candidate, _)| normalized_key_eq(candidate, key)).map(|(_, value)| value)
@@ -225,6 +224,11 @@ impl FrontMatter {
     pub fn is_draft(&self) -> bool {
         matches!(self.get("draft"), Some(Value::Bool(true))) || self.text("draft").as_deref() == Some("true")
     }
+}
+
+/// Whether `key` is already as `normalized_key_eq` compares it: no white space, no capitals.
+fn is_normalized_key(key: &str) -> bool {
+    !key.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase())
 }
 
 fn normalized_key_eq(candidate: &str, key: &str) -> bool {

@@ -54,7 +54,7 @@ impl Page {
         *self.text_hash.get_or_init(|| {
             let mut hasher = blake3::Hasher::new();
             hasher.update(self.body.as_bytes());
-            if let Ok(meta) = serde_json::to_vec(&self.front_matter.meta()) {
+            if let Ok(meta) = serde_json::to_vec(self.front_matter.meta()) {
                 hasher.update(&meta);
             }
             hasher.finalize()

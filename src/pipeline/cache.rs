@@ -2,11 +2,11 @@
 //! fingerprint of every input they were made from, the highlighter with its cache, the
 //! load cache and the site-wide files. `serve` keeps one in memory across rebuilds.
 
-use foldhash::HashMap;
 use std::io::{Read as _, Write as _};
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use crate::content::{FileStamp, LoadCache, Locale, PageMap};
 use crate::markdown::{Highlighter, RenderedPage, page_dir_of};

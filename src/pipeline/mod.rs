@@ -6,14 +6,13 @@
 //! only what an edit changed: there is no second, "fast" path.
 
 use std::collections::BTreeMap;
-
-// Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
-use foldhash::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
+// Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
+use foldhash::HashMap;
 use indicatif::{ParallelProgressIterator as _, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -769,32 +768,53 @@ fn navigation_fingerprints(
             (&content.locale, hasher)
         })
         .collect();
-    // `planned` is in a fixed order, so no sorting is needed; runs of it are written out in
-    // parallel and hashed in order.
-    let runs: Vec<Vec<(&Locale, Vec<u8>)>> = planned
-        .par_chunks(512)
-        .map(|run| {
-            let mut streams: Vec<(&Locale, Vec<u8>)> = Vec::new();
-            for page in run {
-                let Some(summary) = summaries.get(&PageRef(page.locale, &page.key)) else { continue };
-                if streams.last().is_none_or(|(locale, _)| *locale != page.locale) {
-                    streams.push((page.locale, Vec::new()));
-                }
-                let stream = &mut streams.last_mut().expect("a stream for the locale").1;
-                for part in [page.key.as_str(), &summary.title, &summary.description] {
-                    stream.extend_from_slice(part.as_bytes());
-                    stream.push(0);
-                }
-            }
-            streams
-        })
-        .collect();
-    for (locale, stream) in runs.iter().flatten() {
+    let streams = locale_streams(planned, |at, stream| {
+        let page = &planned[at];
+        let Some(summary) = summaries.get(&PageRef(page.locale, &page.key)) else { return };
+        for part in [page.key.as_str(), &summary.title, &summary.description] {
+            stream.extend_from_slice(part.as_bytes());
+            stream.push(0);
+        }
+    });
+    for (locale, stream) in &streams {
         if let Some(hasher) = hashers.get_mut(locale) {
             hasher.update(stream);
         }
     }
     hashers.into_iter().map(|(locale, hasher)| (locale.clone(), hasher.finalize())).collect()
+}
+
+/// Per locale of `planned`, what `write` puts out for each of its pages (by index into
+/// `planned`), in `planned`'s order (which is fixed, so nothing needs sorting): the bytes
+/// a fingerprint over every page of a locale is hashed from. Runs of pages are written out
+/// in parallel. Every locale with a planned page has a stream, if only an empty one.
+fn locale_streams<'a>(
+    planned: &[OutputPage<'a>],
+    write: impl Fn(usize, &mut Vec<u8>) + Sync,
+) -> Vec<(&'a Locale, Vec<u8>)> {
+    const RUN: usize = 512;
+    let runs: Vec<Vec<(&Locale, Vec<u8>)>> = planned
+        .par_chunks(RUN)
+        .enumerate()
+        .map(|(run_index, run)| {
+            let mut streams: Vec<(&Locale, Vec<u8>)> = Vec::new();
+            for (offset, page) in run.iter().enumerate() {
+                if streams.last().is_none_or(|(locale, _)| *locale != page.locale) {
+                    streams.push((page.locale, Vec::new()));
+                }
+                write(run_index * RUN + offset, &mut streams.last_mut().expect("a stream for the locale").1);
+            }
+            streams
+        })
+        .collect();
+    let mut streams: Vec<(&Locale, Vec<u8>)> = Vec::new();
+    for (locale, run) in runs.into_iter().flatten() {
+        match streams.iter_mut().find(|(known, _)| *known == locale) {
+            Some((_, stream)) => stream.extend_from_slice(&run),
+            None => streams.push((locale, run)),
+        }
+    }
+    streams
 }
 
 /// Covers what a page shows through shared inputs plus its own body and status.
@@ -957,20 +977,12 @@ fn write_search_index(
         })
         .collect();
     // Per locale, what its records were made from, hashed in one go.
-    let mut streams: Vec<(&Locale, Vec<u8>)> = Vec::new();
-    for (page, (_, fingerprint)) in planned.iter().zip(&indexed) {
-        let at = match streams.iter().position(|(locale, _)| *locale == page.locale) {
-            Some(at) => at,
-            None => {
-                streams.push((page.locale, Vec::new()));
-                streams.len() - 1
-            }
-        };
-        if let Some(fingerprint) = fingerprint {
-            streams[at].1.extend_from_slice(page.key.as_bytes());
-            streams[at].1.extend_from_slice(fingerprint.as_bytes());
+    let mut streams = locale_streams(planned, |at, stream| {
+        if let (page, (_, Some(fingerprint))) = (&planned[at], &indexed[at]) {
+            stream.extend_from_slice(page.key.as_bytes());
+            stream.extend_from_slice(fingerprint.as_bytes());
         }
-    }
+    });
     streams.sort_by_key(|(locale, _)| *locale);
     let indexed: Vec<Option<Arc<cache::PageRecord>>> = indexed.into_iter().map(|(record, _)| record).collect();
     // Each locale's index is made again only when one of its records changed.

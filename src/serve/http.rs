@@ -43,7 +43,8 @@ async fn serve_file(State(state): State<Arc<ServerState>>, method: Method, uri: 
     let path =
         if wants_folder { format!("{joined}/index.html").trim_start_matches('/').to_string() } else { joined.clone() };
     // A deferred file (a search index) may be made now: that is work for a blocking thread.
-    let entry = snapshot.files.get(&path).cloned().or_else(|| tokio::task::block_in_place(|| snapshot.get(&path)));
+    let entry =
+        snapshot.files.get(&path).cloned().or_else(|| tokio::task::block_in_place(|| snapshot.deferred_file(&path)));
     if let Some(entry) = entry {
         return respond(&state, &path, &entry, StatusCode::OK);
     }

@@ -51,11 +51,8 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// The file at `path`, made now if it is in a deferred folder.
-    pub(crate) fn get(&self, path: &str) -> Option<Entry> {
-        if let Some(entry) = self.files.get(path) {
-            return Some(entry.clone());
-        }
+    /// The file at `path` in a deferred folder, made now if it was not yet.
+    pub(crate) fn deferred_file(&self, path: &str) -> Option<Entry> {
         let (dir, name) = path.rsplit_once('/')?;
         let deferred = self.deferred.get(&format!("{dir}/"))?;
         deferred.file(name).map(|bytes| Entry::Bytes(Arc::clone(bytes)))
