@@ -9,6 +9,7 @@ pub mod page;
 pub mod toc;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 pub use locale::Locale;
-pub use page::Page;
+pub use page::{Page, PageFacts, parse_us_date};
 pub use toc::TocItem;
 
 use crate::config::Config;
@@ -103,13 +104,15 @@ struct LoadMode<'a> {
 /// file instead of the whole site.
 #[derive(Default)]
 pub struct LoadCache {
-    pages: std::sync::RwLock<foldhash::HashMap<PathBuf, CachedFile>>,
+    /// By the file's full path as bytes: `Path`'s own hashing goes component by component,
+    /// which a rebuild would pay for every page of the site.
+    pages: std::sync::RwLock<foldhash::HashMap<OsString, CachedFile>>,
     /// Each locale folder's files as last listed, with the listing's diagnostics; kept
     /// only while a file watcher vouches that no file came or went (`expect_changes`).
     listings: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<Listing>>>,
     /// The files that may have changed since the last load, as the watcher saw them; every
     /// other file is taken as it was without a look at the disk. `None`: look at each.
-    changed: std::sync::Mutex<Option<Arc<std::collections::HashSet<PathBuf>>>>,
+    changed: std::sync::Mutex<Option<Arc<foldhash::HashSet<OsString>>>>,
 }
 
 /// A locale folder's files, (path under the folder, full path), and the warnings listing
@@ -145,9 +148,11 @@ impl LoadCache {
             *self.changed.lock().expect("load cache lock") = None;
             return;
         };
-        let files: std::collections::HashSet<PathBuf> = changed.iter().map(|rel| site_root.join(rel)).collect();
-        let listed =
-            |file: &PathBuf| listings.values().any(|listing| listing.0.iter().any(|(_, listed)| listed == file));
+        let files: foldhash::HashSet<OsString> =
+            changed.iter().map(|rel| site_root.join(rel).into_os_string()).collect();
+        let listed = |file: &OsString| {
+            listings.values().any(|listing| listing.0.iter().any(|(_, listed)| listed.as_os_str() == file))
+        };
         // A changed file that is there now was there before, and the other way round.
         let same_files = files.iter().all(|file| match std::fs::symlink_metadata(file) {
             Ok(meta) if meta.is_file() => listed(file),
@@ -185,12 +190,12 @@ impl LoadCache {
         let outcomes: Vec<(LoadedPage, Option<CachedFile>)> = files
             .par_iter()
             .map(|(rel_path, file)| {
-                let vouched = changed.as_ref().is_some_and(|changed| !changed.contains(file));
-                if vouched && let Some(cached) = known.get(file) {
+                let vouched = changed.as_ref().is_some_and(|changed| !changed.contains(file.as_os_str()));
+                if vouched && let Some(cached) = known.get(file.as_os_str()) {
                     return ((*cached.page).clone(), None);
                 }
                 let stamp = file_stamp(file);
-                if let Some(cached) = known.get(file).filter(|cached| Some(cached.stamp) == stamp) {
+                if let Some(cached) = known.get(file.as_os_str()).filter(|cached| Some(cached.stamp) == stamp) {
                     return ((*cached.page).clone(), None);
                 }
                 let loaded = load(rel_path, file);
@@ -203,7 +208,7 @@ impl LoadCache {
         let mut pages = Vec::with_capacity(outcomes.len());
         for ((_, file), (loaded, cached)) in files.iter().zip(outcomes) {
             if let Some(cached) = cached {
-                known.insert(file.clone(), cached);
+                known.insert(file.as_os_str().to_owned(), cached);
             }
             pages.push(loaded);
         }
@@ -721,6 +726,7 @@ fn load_page(
         body_line,
         digests,
         text_hash: Default::default(),
+        facts: Default::default(),
     })
 }
 
@@ -753,6 +759,7 @@ fn load_landing(
         body_line: 1,
         digests: LineEndingDigests::of(&bytes),
         text_hash: Default::default(),
+        facts: Default::default(),
     })
 }
 

@@ -30,6 +30,66 @@ pub struct Page {
     /// `text_hash`, made on first use and kept with the page (which a rebuild reuses while
     /// its file is unchanged).
     pub text_hash: std::sync::OnceLock<blake3::Hash>,
+    /// `facts`, read from the front matter on first use and kept like `text_hash`.
+    pub facts: std::sync::OnceLock<PageFacts>,
+}
+
+/// The front-matter values every build reads from every page. Read once per page, so a
+/// rebuild, which reuses the pages of unchanged files, does not search 20,000 front
+/// matters for the same few keys again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageFacts {
+    pub title: Option<String>,
+    /// `description`, empty when there is none.
+    pub description: String,
+    /// `ms.date` as written, when it is not a date in DocFX's M/D/YYYY form.
+    pub bad_date: Option<String>,
+    /// Whether the page only sends readers elsewhere (`redirect_url`).
+    pub redirects: bool,
+    pub stamp: LocalizationStamp,
+}
+
+/// The localization keys a translation carries (SPEC §5).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LocalizationStamp {
+    /// `ms.openlocfilehash`: the SHA-1 of the source file that was translated.
+    pub source_hash: Option<String>,
+    /// `ms.translationtype: MT`.
+    pub machine_translated: bool,
+    /// `ms.lasthandoff`, when it is a date.
+    pub last_handoff: Option<jiff::civil::Date>,
+    /// `ms.sourcegitcommit`.
+    pub source_commit: Option<String>,
+}
+
+impl PageFacts {
+    pub fn of(front_matter: &FrontMatter) -> PageFacts {
+        let date = front_matter.text("ms.date");
+        PageFacts {
+            title: front_matter.title(),
+            description: front_matter.text("description").unwrap_or_default(),
+            bad_date: date.filter(|raw| parse_us_date(raw).is_none()),
+            redirects: front_matter.text("redirect_url").is_some(),
+            stamp: LocalizationStamp {
+                source_hash: front_matter.text("ms.openlocfilehash"),
+                machine_translated: front_matter
+                    .text("ms.translationtype")
+                    .is_some_and(|kind| kind.eq_ignore_ascii_case("MT")),
+                last_handoff: front_matter.text("ms.lasthandoff").and_then(|raw| parse_us_date(&raw)),
+                source_commit: front_matter.text("ms.sourcegitcommit"),
+            },
+        }
+    }
+}
+
+/// Parses DocFX's `M/D/YYYY` (one- or two-digit parts, blanks around ignored).
+pub fn parse_us_date(text: &str) -> Option<jiff::civil::Date> {
+    let mut parts = text.trim().split('/').map(|part| part.trim().parse::<i16>().ok());
+    let (month, day, year) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || !(1000..=9999).contains(&year) {
+        return None;
+    }
+    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
 }
 
 impl Page {
@@ -49,6 +109,11 @@ pub struct LineEndingDigests {
 }
 
 impl Page {
+    /// The front-matter values every build reads (see `PageFacts`).
+    pub fn facts(&self) -> &PageFacts {
+        self.facts.get_or_init(|| PageFacts::of(&self.front_matter))
+    }
+
     /// A hash of everything the page says: its body and every front-matter key.
     pub fn text_hash(&self) -> blake3::Hash {
         *self.text_hash.get_or_init(|| {
@@ -143,6 +208,15 @@ pub fn parent_folder(rel_path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_docfx_dates() {
+        assert_eq!(parse_us_date("10/21/2019"), Some(jiff::civil::date(2019, 10, 21)));
+        assert_eq!(parse_us_date(" 1/2/2020 "), Some(jiff::civil::date(2020, 1, 2)));
+        assert_eq!(parse_us_date("02/30/2020"), None);
+        assert_eq!(parse_us_date("2020-01-02"), None);
+        assert_eq!(parse_us_date("1/2/20"), None);
+    }
 
     #[test]
     fn url_paths_are_folders() {

@@ -77,7 +77,7 @@ pub fn source_changes(
             let (Some(source_page), Some(translation)) = (source.pages.get(key), content.pages.get(key)) else {
                 continue;
             };
-            let Some(hash) = translation.front_matter.text("ms.openlocfilehash") else { continue };
+            let Some(hash) = translation.facts().stamp.source_hash.clone() else { continue };
             let not_before = status.last_handoff.and_then(|date| {
                 let midnight = date.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second();
                 Some(midnight - 24 * 60 * 60)

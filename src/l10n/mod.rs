@@ -17,4 +17,4 @@ pub mod stamp;
 mod status;
 
 pub use changes::{ChangesMemo, SourceChanges, source_changes};
-pub use status::{L10nReport, PageStatus, TranslationStatus, analyze, parse_us_date};
+pub use status::{L10nReport, PageStatus, TranslationStatus, analyze};

@@ -68,9 +68,9 @@ pub fn analyze(site: &Site) -> L10nReport {
                     };
                     return (key, missing);
                 };
-                let status = match translation.front_matter.text("ms.openlocfilehash") {
+                let status = match &translation.facts().stamp.source_hash {
                     None => TranslationStatus::Unstamped,
-                    Some(hash) if source_page.digests.matches(&hash) => TranslationStatus::UpToDate,
+                    Some(hash) if source_page.digests.matches(hash) => TranslationStatus::UpToDate,
                     Some(_) => TranslationStatus::Stale,
                 };
                 (key, stamped_status(status, translation))
@@ -89,35 +89,11 @@ pub fn analyze(site: &Site) -> L10nReport {
 }
 
 fn stamped_status(status: TranslationStatus, translation: &crate::content::Page) -> PageStatus {
-    let front_matter = &translation.front_matter;
+    let stamp = &translation.facts().stamp;
     PageStatus {
         status,
-        machine_translated: front_matter.text("ms.translationtype").is_some_and(|t| t.eq_ignore_ascii_case("MT")),
-        last_handoff: front_matter.text("ms.lasthandoff").and_then(|d| parse_us_date(&d)),
-        source_commit: front_matter.text("ms.sourcegitcommit"),
-    }
-}
-
-/// Parses DocFX's `M/D/YYYY` (one- or two-digit parts, blanks around ignored).
-pub fn parse_us_date(text: &str) -> Option<Date> {
-    let mut parts = text.trim().split('/').map(|part| part.trim().parse::<i16>().ok());
-    let (month, day, year) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() || !(1000..=9999).contains(&year) {
-        return None;
-    }
-    Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_docfx_dates() {
-        assert_eq!(parse_us_date("10/21/2019"), Some(jiff::civil::date(2019, 10, 21)));
-        assert_eq!(parse_us_date(" 1/2/2020 "), Some(jiff::civil::date(2020, 1, 2)));
-        assert_eq!(parse_us_date("02/30/2020"), None);
-        assert_eq!(parse_us_date("2020-01-02"), None);
-        assert_eq!(parse_us_date("1/2/20"), None);
+        machine_translated: stamp.machine_translated,
+        last_handoff: stamp.last_handoff,
+        source_commit: stamp.source_commit.clone(),
     }
 }

@@ -469,6 +469,7 @@ mod tests {
             body_line: 1,
             digests: Default::default(),
             text_hash: Default::default(),
+            facts: Default::default(),
         };
         let sources = super::super::source::Sources::new(&page);
         let (prepared, directives) = prepare(SourceText::of_file(&sources, 0, None));

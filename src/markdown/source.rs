@@ -250,6 +250,7 @@ mod tests {
             body_line: split.body_line,
             digests: Default::default(),
             text_hash: Default::default(),
+            facts: Default::default(),
         }
     }
 

@@ -34,6 +34,7 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
                 body_line: 1,
                 digests: LineEndingDigests::of(text.as_bytes()),
                 text_hash: Default::default(),
+                facts: Default::default(),
             };
             content.folders.insert(parent_folder(&page.key).to_string());
             content.pages.insert(page.key.clone(), std::sync::Arc::new(page));
@@ -57,6 +58,7 @@ fn site(files: &[(&str, &str, &str)]) -> (Config, Site) {
             body_line: split.body_line,
             digests: LineEndingDigests::of(text.as_bytes()),
             text_hash: Default::default(),
+            facts: Default::default(),
         };
         content.folders.insert(parent_folder(&page.key).to_string());
         content.pages.insert(page.key.clone(), std::sync::Arc::new(page));

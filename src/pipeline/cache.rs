@@ -24,11 +24,20 @@ pub struct BuildCache {
     pub(super) bodies: PageMap<CachedBody>,
     pub(super) pages: PageMap<CachedPage>,
     pub(super) highlighter: Option<Arc<Highlighter>>,
+    /// The theme of the last build, reused while its files are the same (`serve` only).
+    pub(super) theme: Option<Arc<crate::render::theme::Theme>>,
     pub(super) files: LoadCache,
     /// The output pages in each folder, with the fingerprint they were made from (`serve`).
     pub(super) children: Option<(Fingerprint, Arc<PageMap<Vec<String>>>)>,
     /// Each locale's navigation as last built (`serve` only).
     pub(super) navs: HashMap<Locale, BuiltNav>,
+    /// Every page's title and description as of the last build (`serve` only).
+    pub(super) summaries: Option<SummaryMemo>,
+    /// Per locale, what the navigation fingerprints of the last build covered apart from
+    /// the summaries, and the fingerprints (`serve` only).
+    pub(super) navigation: Option<(HashMap<Locale, Fingerprint>, HashMap<Locale, Fingerprint>)>,
+    /// The anchor checks of the last build (`serve` only).
+    pub(super) anchor_checks: Option<AnchorChecks>,
     /// The stale banners' source changes of the last build.
     pub(super) changes: crate::l10n::ChangesMemo,
     /// The site-wide files (sitemap, navigation JSON, 404s, …) and the fingerprint of the
@@ -76,6 +85,21 @@ pub(super) struct BuiltNav {
     pub(super) toc_links: crate::render::nav::TocLinks,
 }
 
+/// The summaries of the last build, with the body each planned page had then, in the
+/// order of the planned pages, which `key` (the set of pages) fixes.
+pub(super) struct SummaryMemo {
+    pub(super) key: Fingerprint,
+    pub(super) bodies: Vec<Option<Arc<RenderedPage>>>,
+    pub(super) summaries: Arc<PageMap<crate::render::Summary>>,
+}
+
+/// Each planned page's body as checked and the problems found in its links' anchors,
+/// in the order of the planned pages, which `key` (the set of pages) fixes.
+pub(super) struct AnchorChecks {
+    pub(super) key: Fingerprint,
+    pub(super) pages: Vec<Option<(Arc<RenderedPage>, Vec<crate::diagnostic::Diagnostic>)>>,
+}
+
 /// One file as handed to an `Output`.
 #[derive(Clone)]
 pub(super) enum Written {
@@ -121,6 +145,9 @@ pub(super) type RecordedFiles = (Fingerprint, Vec<(String, Written)>);
 #[derive(Clone)]
 pub(super) struct CachedBody {
     pub(super) fingerprint: Fingerprint,
+    /// What the page's HTML depends on through this body: `fingerprint` and the stamps of
+    /// the files it read (see `output_fingerprint`).
+    pub(super) output: Fingerprint,
     /// The body without its HTML (`BuildCache::full_body` puts it back).
     pub(super) body: Arc<RenderedPage>,
     pub(super) read_files: Vec<(PathBuf, Option<FileStamp>)>,
@@ -153,21 +180,20 @@ impl CachedBody {
     ) -> CachedBody {
         let html = std::mem::take(&mut body.html);
         let html = Some(lz4_flex::compress_prepend_size(html.as_bytes()).into());
-        CachedBody { fingerprint, body: Arc::new(body), read_files, html, blob: None, search }
+        let output = output_fingerprint(&fingerprint, &read_files);
+        CachedBody { fingerprint, output, body: Arc::new(body), read_files, html, blob: None, search }
     }
 }
 
-impl CachedBody {
-    /// What the page's HTML depends on through this body: its inputs and the files it read.
-    pub(super) fn output_fingerprint(&self) -> Fingerprint {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(self.fingerprint.as_bytes());
-        for (file, stamp) in &self.read_files {
-            hasher.update(file.as_os_str().as_encoded_bytes());
-            hasher.update(format!("{stamp:?}").as_bytes());
-        }
-        hasher.finalize()
+/// What a page's HTML depends on through its body: the body's inputs and the files it read.
+fn output_fingerprint(fingerprint: &Fingerprint, read_files: &[(PathBuf, Option<FileStamp>)]) -> Fingerprint {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(fingerprint.as_bytes());
+    for (file, stamp) in read_files {
+        hasher.update(file.as_os_str().as_encoded_bytes());
+        hasher.update(format!("{stamp:?}").as_bytes());
     }
+    hasher.finalize()
 }
 
 /// A page's HTML with two fingerprints of what it shows: a cheap one over shared inputs
@@ -328,8 +354,10 @@ impl BuildCache {
         cache.highlighter = Some(Arc::new(highlighter));
         for body in stored.bodies {
             let Some(locale) = Locale::parse(&body.locale) else { continue };
+            let fingerprint = blake3::Hash::from_bytes(body.fingerprint);
             let cached = CachedBody {
-                fingerprint: blake3::Hash::from_bytes(body.fingerprint),
+                fingerprint,
+                output: output_fingerprint(&fingerprint, &body.read_files),
                 body: Arc::new(body.body),
                 read_files: body.read_files,
                 html: None,

@@ -145,7 +145,10 @@ pub fn run(
     let site = Site::load_cached(config, &cache.files)?;
     timings.mark("load");
     let translations = Translations::load(config)?;
-    let theme = Theme::load(&config.root)?;
+    let theme = Theme::reload(&config.root, cache.theme.as_ref())?;
+    if cache.retain {
+        cache.theme = Some(Arc::clone(&theme));
+    }
     timings.mark("theme");
     let report = l10n::analyze(&site);
     let mut diagnostics = site.diagnostics.clone();
@@ -168,7 +171,7 @@ pub fn run(
     let inputs = InputFingerprints::of(config, &site, &translations, &theme);
     let indexer = (options.search && output.is_some()).then(Indexer::new);
     timings.mark("plan");
-    let MarkdownOutcome { bodies: rendered, fresh: bodies_rendered, slowest } = render_markdown(
+    let MarkdownOutcome { bodies: rendered, fresh: bodies_rendered, anchors_changed, slowest } = render_markdown(
         &MarkdownInputs {
             config,
             site: &site,
@@ -191,10 +194,10 @@ pub fn run(
     let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
     timings.mark("markdown");
 
-    let summaries = summaries(config, &planned, &bodies);
-    // Which pages a folder holds follows from the set of files (`inputs.site`) and the
-    // locales built.
+    // Which pages there are, in which order, follows from the set of files (`inputs.site`)
+    // and the locales built.
     let children_key = blake3::hash(format!("{}{:?}", inputs.site, options.locales).as_bytes());
+    let (summaries, summaries_changed) = summaries(config, &planned, &rendered, children_key, cache);
     let children = match &cache.children {
         Some((key, children)) if *key == children_key => Arc::clone(children),
         _ => {
@@ -206,7 +209,7 @@ pub fn run(
         }
     };
     timings.mark("titles");
-    let navigation = navigation_fingerprints(&site, &inputs, &planned, &summaries);
+    let navigation = navigation_fingerprints(&site, &inputs, &planned, &summaries, summaries_changed, cache);
     let mut toc_links = Vec::new();
     let mut navs: BTreeMap<Locale, Arc<LocaleNav>> = BTreeMap::new();
     for content in &site.locales {
@@ -235,7 +238,15 @@ pub fn run(
         navs.insert(locale.clone(), built.nav);
     }
     timings.mark("navigation");
-    diagnostics.extend(anchor_diagnostics(&planned, &bodies, &toc_links));
+    // A page's anchor checks hold while its body, the set of pages (`children_key`) and
+    // every page's anchors are the same.
+    let previous_checks = cache.anchor_checks.take().filter(|checks| checks.key == children_key && !anchors_changed);
+    let checks = anchor_checks(&planned, &rendered, previous_checks);
+    diagnostics.extend(checks.iter().flatten().flat_map(|(_, found)| found.iter().cloned()));
+    diagnostics.extend(toc_anchor_diagnostics(&planned, &bodies, &toc_links));
+    if cache.retain {
+        cache.anchor_checks = Some(cache::AnchorChecks { key: children_key, pages: checks });
+    }
     timings.mark("anchors");
 
     diagnostic::apply_mode(&mut diagnostics, Mode::Build);
@@ -422,7 +433,7 @@ fn render_markdown(
             body.fingerprint == fingerprint && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
         };
         if let Some(body) = cached.get(&key).filter(unchanged) {
-            return Some(BodyOutcome::Cached(body.output_fingerprint(), Arc::clone(&body.body)));
+            return Some(BodyOutcome::Cached(body.output, Arc::clone(&body.body)));
         }
         let started = Instant::now();
         let read_files = std::cell::RefCell::new(Vec::new());
@@ -466,6 +477,7 @@ fn render_markdown(
     // the body store), whether or not the cache outlives this build. Only new bodies go
     // in; what no planned page uses any more goes out.
     let mut gone = cache.bodies.len() - rendered.iter().filter(|r| matches!(r, Some(BodyOutcome::Cached(..)))).count();
+    let mut anchors_changed = false;
     let bodies = planned
         .iter()
         .zip(rendered)
@@ -473,9 +485,13 @@ fn render_markdown(
             BodyOutcome::Cached(fingerprint, body) => Some((fingerprint, body)),
             BodyOutcome::Fresh(body, took) => {
                 timed.push((output.dir(), took));
-                let made = (body.output_fingerprint(), Arc::clone(&body.body));
-                if cache.bodies.insert((output.locale.clone(), output.key.clone()), body).is_some() {
-                    gone -= 1;
+                let made = (body.output, Arc::clone(&body.body));
+                match cache.bodies.insert((output.locale.clone(), output.key.clone()), body) {
+                    Some(previous) => {
+                        gone -= 1;
+                        anchors_changed |= previous.body.anchors != made.1.anchors;
+                    }
+                    None => anchors_changed = true,
                 }
                 Some(made)
             }
@@ -488,7 +504,7 @@ fn render_markdown(
     cache.dirty |= fresh > 0 || gone > 0;
     timed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     timed.truncate(10);
-    Ok(MarkdownOutcome { bodies, fresh, slowest: timed })
+    Ok(MarkdownOutcome { bodies, fresh, anchors_changed: anchors_changed || gone > 0, slowest: timed })
 }
 
 /// A page body taken from the cache (by its output fingerprint), or rendered now.
@@ -502,6 +518,8 @@ enum BodyOutcome {
 struct MarkdownOutcome {
     bodies: Vec<Option<(Fingerprint, Arc<RenderedPage>)>>,
     fresh: usize,
+    /// Whether a body rendered now has other anchors than the one it replaces (or none).
+    anchors_changed: bool,
     slowest: Vec<(String, Duration)>,
 }
 
@@ -517,16 +535,65 @@ fn progress(options: &BuildOptions, phase: &'static str, len: usize) -> Progress
     bar
 }
 
-fn summaries(config: &Config, planned: &[OutputPage<'_>], rendered: &[Option<&RenderedPage>]) -> PageMap<Summary> {
-    planned
-        .par_iter()
-        .zip(rendered)
-        .map(|(output, body)| {
-            let title = render::page_title(output, *body, config);
-            let description = output.page().and_then(|p| p.front_matter.text("description")).unwrap_or_default();
-            ((output.locale.clone(), output.key.clone()), Summary { title, description })
-        })
-        .collect()
+/// Every output page's title and description, and whether any differs from the last
+/// build's. A page's summary follows from its body (its text, through the body's inputs)
+/// and, for listings, from its key and the config: while the set of pages is the same
+/// (`key`), only pages with a new body are summarized again.
+fn summaries(
+    config: &Config,
+    planned: &[OutputPage<'_>],
+    rendered: &[Option<(Fingerprint, Arc<RenderedPage>)>],
+    key: Fingerprint,
+    cache: &mut BuildCache,
+) -> (Arc<PageMap<Summary>>, bool) {
+    let summary = |i: usize| {
+        let (output, body) = (&planned[i], rendered[i].as_ref().map(|(_, body)| &**body));
+        let title = render::page_title(output, body, config);
+        let description = output.page().map(|page| page.facts().description.clone()).unwrap_or_default();
+        Summary { title, description }
+    };
+    let bodies = || rendered.iter().map(|r| r.as_ref().map(|(_, body)| Arc::clone(body))).collect();
+    let memo = cache.summaries.take().filter(|memo| memo.key == key && memo.bodies.len() == planned.len());
+    let Some(mut memo) = memo else {
+        let made: PageMap<Summary> = (0..planned.len())
+            .into_par_iter()
+            .map(|i| ((planned[i].locale.clone(), planned[i].key.clone()), summary(i)))
+            .collect();
+        let made = Arc::new(made);
+        if cache.retain {
+            cache.summaries = Some(cache::SummaryMemo { key, bodies: bodies(), summaries: Arc::clone(&made) });
+        }
+        return (made, true);
+    };
+    let same_body = |i: usize| match (&memo.bodies[i], &rendered[i]) {
+        (Some(before), Some((_, now))) => Arc::ptr_eq(before, now),
+        (None, None) => true,
+        _ => false,
+    };
+    let renewed: Vec<(usize, Summary)> =
+        (0..planned.len()).into_par_iter().filter(|&i| !same_body(i)).map(|i| (i, summary(i))).collect();
+    let mut changed = false;
+    if !renewed.is_empty() {
+        let summaries = Arc::make_mut(&mut memo.summaries);
+        for (i, summary) in renewed {
+            let page = &planned[i];
+            match summaries.get_mut(&PageRef(page.locale, &page.key)) {
+                Some(before) if *before == summary => {}
+                Some(before) => {
+                    *before = summary;
+                    changed = true;
+                }
+                None => {
+                    summaries.insert((page.locale.clone(), page.key.clone()), summary);
+                    changed = true;
+                }
+            }
+            memo.bodies[i] = rendered[i].as_ref().map(|(_, body)| Arc::clone(body));
+        }
+    }
+    let summaries = Arc::clone(&memo.summaries);
+    cache.summaries = Some(memo);
+    (summaries, changed)
 }
 
 /// Folder key → the output pages directly inside it (subfolders by their folder page).
@@ -580,35 +647,34 @@ fn date_diagnostics(site: &Site) -> Vec<Diagnostic> {
     pages
         .par_iter()
         .filter_map(|page| {
-            let raw = page.front_matter.text("ms.date")?;
-            l10n::parse_us_date(&raw).is_none().then(|| {
-                Diagnostic::warning(
-                    "bad-date",
-                    &page.source_path,
-                    format!("`ms.date: {raw}` is not a date in M/D/YYYY form; it is shown as written"),
-                )
-                .with_help("write it like `10/21/2019`")
-            })
+            let raw = page.facts().bad_date.as_ref()?;
+            let message = format!("`ms.date: {raw}` is not a date in M/D/YYYY form; it is shown as written");
+            Some(Diagnostic::warning("bad-date", &page.source_path, message).with_help("write it like `10/21/2019`"))
         })
         .collect()
 }
 
-/// Checks `#fragment`s of links between pages against the anchors of the page actually
-/// served in the link's locale (the translation, or the fallback).
-fn anchor_diagnostics(
-    planned: &[OutputPage<'_>],
-    rendered: &[Option<&RenderedPage>],
-    toc_links: &[(String, PageLink)],
-) -> Vec<Diagnostic> {
-    let index: HashMap<(&Locale, &str), usize> =
-        planned.iter().enumerate().map(|(i, p)| ((p.locale, p.key.as_str()), i)).collect();
-    let check = |locale: &Locale, path: &str, link: &PageLink| -> Option<Diagnostic> {
-        let target = *index.get(&(locale, link.key.as_str()))?;
-        let anchors = rendered[target].map(|r| &r.anchors);
+/// The anchor problem of one link between pages, checked against the anchors of the
+/// page actually served in the link's locale (the translation, or the fallback).
+struct AnchorIndex<'a> {
+    planned: &'a [OutputPage<'a>],
+    rendered: &'a [Option<&'a RenderedPage>],
+    index: HashMap<(&'a Locale, &'a str), usize>,
+}
+
+impl<'a> AnchorIndex<'a> {
+    fn new(planned: &'a [OutputPage<'a>], rendered: &'a [Option<&'a RenderedPage>]) -> AnchorIndex<'a> {
+        let index = planned.iter().enumerate().map(|(i, p)| ((p.locale, p.key.as_str()), i)).collect();
+        AnchorIndex { planned, rendered, index }
+    }
+
+    fn check(&self, locale: &Locale, path: &str, link: &PageLink) -> Option<Diagnostic> {
+        let target = *self.index.get(&(locale, link.key.as_str()))?;
+        let anchors = self.rendered[target].map(|r| &r.anchors);
         if anchors.is_some_and(|a| a.contains(&link.fragment)) {
             return None;
         }
-        let target_path = planned[target].page().map_or_else(|| link.key.clone(), |p| p.source_path.clone());
+        let target_path = self.planned[target].page().map_or_else(|| link.key.clone(), |p| p.source_path.clone());
         let near = anchors.and_then(|a| a.iter().find(|id| id.eq_ignore_ascii_case(&link.fragment)));
         Some(
             match near {
@@ -630,19 +696,60 @@ fn anchor_diagnostics(
             }
             .at(link.line, link.column),
         )
+    }
+}
+
+/// Checks the `#fragment`s of every page's links to other pages. A page whose body is the
+/// one `previous` checked keeps its problems from then: the caller passes `previous` only
+/// when no page's anchors and no page's place in `planned` changed.
+fn anchor_checks(
+    planned: &[OutputPage<'_>],
+    rendered: &[Option<(Fingerprint, Arc<RenderedPage>)>],
+    previous: Option<cache::AnchorChecks>,
+) -> Vec<Option<(Arc<RenderedPage>, Vec<Diagnostic>)>> {
+    let previous = previous.map(|checks| checks.pages).unwrap_or_default();
+    let kept = |i: usize| -> Option<&(Arc<RenderedPage>, Vec<Diagnostic>)> {
+        let (_, body) = rendered[i].as_ref()?;
+        previous.get(i)?.as_ref().filter(|(checked, _)| Arc::ptr_eq(checked, body))
     };
-    let mut diagnostics: Vec<Diagnostic> = planned
-        .par_iter()
-        .zip(rendered)
-        .flat_map_iter(|(output, body)| {
-            let (Source::Own(page), Some(body)) = (output.source, body) else { return Vec::new() };
-            body.page_links.iter().filter_map(|link| check(output.locale, &page.source_path, link)).collect()
+    // The index of every page's anchors costs more than the checks of an edit's few pages:
+    // made only when a page has to be checked.
+    let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
+    let needed = (0..planned.len()).any(|i| matches!(planned[i].source, Source::Own(_)) && kept(i).is_none());
+    let index = needed.then(|| AnchorIndex::new(planned, &bodies));
+    (0..planned.len())
+        .into_par_iter()
+        .map(|i| {
+            let (Source::Own(page), Some((_, body))) = (planned[i].source, &rendered[i]) else { return None };
+            if let Some(kept) = kept(i) {
+                return Some(kept.clone());
+            }
+            let index = index.as_ref()?;
+            let found = body
+                .page_links
+                .iter()
+                .filter_map(|link| index.check(planned[i].locale, &page.source_path, link))
+                .collect();
+            Some((Arc::clone(body), found))
         })
-        .collect();
+        .collect()
+}
+
+/// Checks the `#fragment`s of the TOCs' links to pages.
+fn toc_anchor_diagnostics(
+    planned: &[OutputPage<'_>],
+    rendered: &[Option<&RenderedPage>],
+    toc_links: &[(String, PageLink)],
+) -> Vec<Diagnostic> {
+    if toc_links.is_empty() {
+        return Vec::new();
+    }
+    let index = AnchorIndex::new(planned, rendered);
+    let mut diagnostics = Vec::new();
     for (origin, link) in toc_links {
         let locale_name = origin.trim_start_matches("content/").split('/').next().unwrap_or("");
         if let Some(locale) = planned.iter().map(|p| p.locale).find(|l| l.as_str() == locale_name) {
-            diagnostics.extend(check(locale, origin, link));
+            diagnostics.extend(index.check(locale, origin, link));
         }
     }
     diagnostics
@@ -751,21 +858,38 @@ enum PageOutcome {
 
 /// Per locale, a fingerprint of everything its navigation is made from, and so of all it
 /// shows: the set of files and the config (`inputs.site`), the TOC in force, and every
-/// page's title and description.
+/// page's title and description. The last build's fingerprints stand while the first two
+/// are the same and no summary changed (`summaries_changed`).
 fn navigation_fingerprints(
     site: &Site,
     inputs: &InputFingerprints,
     planned: &[OutputPage<'_>],
     summaries: &PageMap<Summary>,
+    summaries_changed: bool,
+    cache: &mut BuildCache,
 ) -> HashMap<Locale, Fingerprint> {
-    let mut hashers: HashMap<&Locale, blake3::Hasher> = site
+    let structures: HashMap<Locale, Fingerprint> = site
         .locales
         .iter()
         .map(|content| {
             let mut hasher = blake3::Hasher::new();
             hasher.update(inputs.site.as_bytes());
             hasher.update(format!("{:?}", content.toc.as_ref().or(site.source().toc.as_ref())).as_bytes());
-            (&content.locale, hasher)
+            (content.locale.clone(), hasher.finalize())
+        })
+        .collect();
+    if let Some((before, fingerprints)) = &cache.navigation
+        && !summaries_changed
+        && *before == structures
+    {
+        return fingerprints.clone();
+    }
+    let mut hashers: HashMap<&Locale, blake3::Hasher> = structures
+        .iter()
+        .map(|(locale, structure)| {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(structure.as_bytes());
+            (locale, hasher)
         })
         .collect();
     let streams = locale_streams(planned, |at, stream| {
@@ -781,7 +905,12 @@ fn navigation_fingerprints(
             hasher.update(stream);
         }
     }
-    hashers.into_iter().map(|(locale, hasher)| (locale.clone(), hasher.finalize())).collect()
+    let fingerprints: HashMap<Locale, Fingerprint> =
+        hashers.into_iter().map(|(locale, hasher)| (locale.clone(), hasher.finalize())).collect();
+    if cache.retain {
+        cache.navigation = Some((structures, fingerprints.clone()));
+    }
+    fingerprints
 }
 
 /// Per locale of `planned`, what `write` puts out for each of its pages (by index into

@@ -120,7 +120,7 @@ pub fn plan(site: &Site) -> Vec<OutputPage<'_>> {
 }
 
 /// A page's title and description, for navigation and listings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     pub title: String,
     pub description: String,
@@ -129,7 +129,7 @@ pub struct Summary {
 /// The title a page shows: front matter `title`, else its first H1, else its file name.
 pub fn page_title(output: &OutputPage<'_>, rendered: Option<&RenderedPage>, config: &Config) -> String {
     if let Some(page) = output.page()
-        && let Some(title) = page.front_matter.title().or_else(|| rendered.and_then(|r| r.first_heading.clone()))
+        && let Some(title) = page.facts().title.clone().or_else(|| rendered.and_then(|r| r.first_heading.clone()))
     {
         return title;
     }
@@ -578,7 +578,7 @@ impl RenderContext<'_> {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
         );
         for output in pages.iter().filter(|p| !matches!(p.source, Source::Fallback(_))) {
-            if output.page().is_some_and(|p| p.front_matter.text("redirect_url").is_some()) {
+            if output.page().is_some_and(|p| p.facts().redirects) {
                 continue;
             }
             xml.push_str("  <url>\n    <loc>");
@@ -631,7 +631,7 @@ fn target_href(locale: &Locale, dir: &str, target: &NavTarget) -> String {
 }
 
 fn date_view(raw: &str, strings: &UiStrings) -> DateView {
-    match crate::l10n::parse_us_date(raw) {
+    match crate::content::parse_us_date(raw) {
         Some(date) => format_date(date, strings),
         None => DateView { text: raw.trim().to_string(), iso: String::new() },
     }

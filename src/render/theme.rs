@@ -2,7 +2,8 @@
 //! binary from `theme/`), with a site's own `templates/*.html` and `static/*` overriding
 //! them by name. Built once per build; rendering only borrows it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
 use serde::Serialize;
@@ -56,12 +57,24 @@ pub struct Theme {
     pub assets: Assets,
     /// (output path, bytes) of the theme's own files.
     pub files: Vec<(String, Vec<u8>)>,
+    /// The hash of the files the theme was made from (`ThemeSources::hash`).
+    sources: blake3::Hash,
 }
 
-impl Theme {
-    /// The built-in theme with `site_root/templates/*.html` and the site's `static/`
-    /// stylesheet and script (`polydoc.css`, `polydoc.js`) overriding it by name.
-    pub fn load(site_root: &Path) -> Result<Theme> {
+/// What a theme is made from: the built-in templates with the site's overriding them, and
+/// the site's stylesheet, script and icon.
+struct ThemeSources {
+    /// (name, text), built-in first, each override replacing its built-in.
+    templates: Vec<(String, String)>,
+    template_dir: PathBuf,
+    css: Vec<u8>,
+    js: Vec<u8>,
+    /// `favicon.svg` when the site's `static/` has one, else empty.
+    favicon: String,
+}
+
+impl ThemeSources {
+    fn read(site_root: &Path) -> Result<ThemeSources> {
         let mut templates: Vec<(String, String)> =
             TEMPLATES.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
         let template_dir = site_root.join("templates");
@@ -79,6 +92,52 @@ impl Theme {
                 templates.push((name, text));
             }
         }
+        let static_dir = site_root.join("static");
+        let css = std::fs::read(static_dir.join("polydoc.css")).unwrap_or_else(|_| CSS.as_bytes().to_vec());
+        let js = std::fs::read(static_dir.join("polydoc.js")).unwrap_or_else(|_| JS.as_bytes().to_vec());
+        let favicon = if static_dir.join("favicon.svg").is_file() { "favicon.svg".to_string() } else { String::new() };
+        Ok(ThemeSources { templates, template_dir, css, js, favicon })
+    }
+
+    /// Everything read; what is built in is the same for one polydoc binary.
+    fn hash(&self) -> blake3::Hash {
+        let mut hasher = blake3::Hasher::new();
+        for (name, text) in &self.templates {
+            hasher.update(name.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(text.as_bytes());
+            hasher.update(b"\0");
+        }
+        for part in [&self.css, &self.js, self.favicon.as_bytes()] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        hasher.finalize()
+    }
+}
+
+impl Theme {
+    /// The built-in theme with `site_root/templates/*.html` and the site's `static/`
+    /// stylesheet and script (`polydoc.css`, `polydoc.js`) overriding it by name.
+    pub fn load(site_root: &Path) -> Result<Theme> {
+        let sources = ThemeSources::read(site_root)?;
+        let hash = sources.hash();
+        Theme::compile(sources, hash)
+    }
+
+    /// The theme as `load` makes it, or `previous` when it was made from the same files
+    /// (`serve` rebuilds: compiling the templates is most of loading them).
+    pub fn reload(site_root: &Path, previous: Option<&Arc<Theme>>) -> Result<Arc<Theme>> {
+        let sources = ThemeSources::read(site_root)?;
+        let hash = sources.hash();
+        match previous {
+            Some(previous) if previous.sources == hash => Ok(Arc::clone(previous)),
+            _ => Theme::compile(sources, hash).map(Arc::new),
+        }
+    }
+
+    fn compile(sources: ThemeSources, sources_hash: blake3::Hash) -> Result<Theme> {
+        let ThemeSources { templates, template_dir, css, js, favicon } = sources;
         let mut hasher = blake3::Hasher::new();
         for (name, text) in &templates {
             hasher.update(name.as_bytes());
@@ -91,11 +150,7 @@ impl Theme {
             .map_err(|error| anyhow!("{}", error_chain(&error)))
             .with_context(|| format!("invalid template in the theme or {}", template_dir.display()))?;
 
-        let static_dir = site_root.join("static");
-        let css = std::fs::read(static_dir.join("polydoc.css")).unwrap_or_else(|_| CSS.as_bytes().to_vec());
-        let js = std::fs::read(static_dir.join("polydoc.js")).unwrap_or_else(|_| JS.as_bytes().to_vec());
         let highlight_css = highlight::stylesheet().into_bytes();
-        let favicon = if static_dir.join("favicon.svg").is_file() { "favicon.svg".to_string() } else { String::new() };
         let mut files = vec![
             fingerprinted("polydoc", "css", css),
             fingerprinted("polydoc", "js", js),
@@ -122,7 +177,7 @@ impl Theme {
             hasher.update(bytes);
         }
         hasher.update(assets.favicon.as_bytes());
-        Ok(Theme { tera, fingerprint: hasher.finalize(), assets, files })
+        Ok(Theme { tera, fingerprint: hasher.finalize(), sources: sources_hash, assets, files })
     }
 
     /// Renders the template `name` with `context`.

@@ -39,7 +39,7 @@ pub fn record(
 ) -> Option<PageRecord> {
     let Source::Own(source) = page.source else { return None };
     // A redirect page shows nothing of its own.
-    if source.front_matter.text("redirect_url").is_some() {
+    if source.facts().redirects {
         return None;
     }
     let title = render::page_title(page, Some(body), config);

@@ -481,3 +481,44 @@ fn an_edit_made_while_the_config_is_broken_is_served_once_it_is_fixed() {
     wait_for_event(&events, |e| e.contains("\"reload\""));
     server.wait_for_body(SEED_URL, |body| body.contains("（配置损坏时编辑）"), Duration::from_secs(5));
 }
+
+#[test]
+fn anchor_warnings_follow_edits_of_the_linked_page() {
+    // Rebuilds keep each page's anchor checks while its body is unchanged: an edit of the
+    // page a link points into must still re-check the link.
+    let site = TestSite::empty();
+    site.write(
+        "site.toml",
+        "title = \"Anchors\"\nbase_url = \"https://anchors.example/\"\ndefault_locale = \"en-us\"\n\n[locales.en-us]\nname = \"English\"\n",
+    );
+    site.write("content/en-us/index.md", "# Home\n\nSee [setting up](guide.md#setup).\n");
+    site.write("content/en-us/guide.md", "# Guide\n\n## Setup\n\nText.\n");
+    site.write("content/en-us/other.md", "# Other\n\nText.\n");
+    let mut server = Server::start(site.root());
+    assert!(!server.log.iter().any(|l| l.contains("broken-anchor")), "{:?}", server.log);
+    server.clear_log();
+
+    site.edit("content/en-us/guide.md", "## Setup", "## Install");
+    server.wait_for_line(|l| l.contains("warning[broken-anchor]"), Duration::from_secs(10));
+    server.wait_for_line(|l| l.starts_with("rebuilt in"), Duration::from_secs(10));
+    server.clear_log();
+
+    // Fixed again, the warning goes; the next set of warnings printed (a broken link added
+    // elsewhere) must not bring it back.
+    site.edit("content/en-us/guide.md", "## Install", "## Setup");
+    server.wait_for_line(|l| l.starts_with("rebuilt in"), Duration::from_secs(10));
+    site.edit("content/en-us/other.md", "Text.", "A [missing page](missing.md).");
+    server.wait_for_line(|l| l.contains("missing.md"), Duration::from_secs(10));
+    server.wait_for_line(|l| l.starts_with("rebuilt in"), Duration::from_secs(10));
+    assert!(!server.log.iter().any(|l| l.contains("broken-anchor")), "{:?}", server.log);
+}
+
+#[test]
+fn a_template_edit_is_served() {
+    // The compiled theme is kept between rebuilds while its files are the same.
+    let site = TestSite::example();
+    let server = Server::start(site.root());
+    let footer = site.read("templates/footer.html");
+    site.write("templates/footer.html", format!("{footer}\n<p>An edited footer.</p>\n"));
+    server.wait_for_body(SEED_URL, |body| body.contains("An edited footer."), Duration::from_secs(10));
+}

@@ -14,6 +14,7 @@ fn page(locale: &str, text: &str) -> Page {
         body_line: split.body_line,
         digests: Default::default(),
         text_hash: Default::default(),
+        facts: Default::default(),
     }
 }
 
