@@ -29,6 +29,10 @@ pub struct ChangesMemo {
     head: Option<String>,
     bases: HashMap<BaseQuery, Option<BaseVersion>>,
     diffs: PageMap<StaleDiff>,
+    /// The last answer and the stale pages it was for, each with its source and
+    /// translation (held, like `StaleDiff`'s): the same pages at the same `HEAD` have the
+    /// same answer, which a rebuild after an edit elsewhere takes without a lookup.
+    last: Option<(Arc<SourceChanges>, PageMap<(Arc<Page>, Arc<Page>)>)>,
 }
 
 /// One stale page's diff and what it was made from; the pages are held, so the pointer
@@ -63,7 +67,42 @@ pub fn source_changes(
     locales: &[Locale],
     memo: &mut ChangesMemo,
 ) -> (Arc<SourceChanges>, Vec<Diagnostic>) {
+    use rayon::prelude::*;
     let source = site.source();
+    // Every stale page with its source and translation. The status is a function of the
+    // two pages, and so is the question asked of the history.
+    let stale: Vec<(&Locale, &String, &Arc<Page>, &Arc<Page>)> = report
+        .locales
+        .iter()
+        .filter(|(locale, _)| locales.is_empty() || locales.contains(locale))
+        .filter_map(|(locale, statuses)| Some((locale, statuses, site.locale(locale)?)))
+        .flat_map(|(locale, statuses, content)| {
+            statuses
+                .par_iter()
+                .filter(|(_, status)| status.status == TranslationStatus::Stale)
+                .filter_map(|(key, _)| Some((locale, key, source.pages.get(key)?, content.pages.get(key)?)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if stale.is_empty() {
+        return (Arc::default(), Vec::new());
+    }
+    let source_dir = config.content_dir().join(source.locale.as_str());
+    let Some(history) = memo.history(&source_dir) else { return (Arc::default(), Vec::new()) };
+    let head = history.head().ok().flatten();
+    if let Some((answer, pages)) = &memo.last
+        && head.is_some()
+        && head == memo.head
+        && pages.len() == stale.len()
+        && stale.par_iter().all(|&(locale, key, source_page, translation)| {
+            pages.get(&PageRef(locale, key)).is_some_and(|(source_then, translation_then)| {
+                Arc::ptr_eq(source_then, source_page) && Arc::ptr_eq(translation_then, translation)
+            })
+        })
+    {
+        return (Arc::clone(answer), Vec::new());
+    }
+    memo.last = None;
     let mut wanted = Vec::new();
     for (locale, statuses) in &report.locales {
         if !locales.is_empty() && !locales.contains(locale) {
@@ -91,12 +130,6 @@ pub fn source_changes(
             wanted.push(((locale.clone(), key.clone()), query));
         }
     }
-    if wanted.is_empty() {
-        return (Arc::default(), Vec::new());
-    }
-    let source_dir = config.content_dir().join(source.locale.as_str());
-    let Some(history) = memo.history(&source_dir) else { return (Arc::default(), Vec::new()) };
-    let head = history.head().ok().flatten();
     if head.is_none() || head != memo.head {
         memo.bases.clear();
         memo.diffs.clear();
@@ -140,5 +173,13 @@ pub fn source_changes(
         changes.insert((locale, key), diff);
     }
     memo.diffs = diffs;
-    (Arc::new(changes), Vec::new())
+    let changes = Arc::new(changes);
+    let pages = stale
+        .into_iter()
+        .map(|(locale, key, source_page, translation)| {
+            ((locale.clone(), key.clone()), (Arc::clone(source_page), Arc::clone(translation)))
+        })
+        .collect();
+    memo.last = Some((Arc::clone(&changes), pages));
+    (changes, Vec::new())
 }

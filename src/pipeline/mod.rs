@@ -1077,34 +1077,33 @@ fn write_search_index(
     planned: &[OutputPage<'_>],
 ) -> Result<()> {
     let cache_ref = &*cache;
-    let records: Vec<Option<Option<Arc<cache::PageRecord>>>> = planned
+    // Each page's record with the fingerprint of the body it was made from; made now for
+    // a body cached without one (by a build without search), which the cache then keeps.
+    let looked_up: Vec<(Option<Arc<cache::PageRecord>>, Option<Fingerprint>, bool)> = planned
         .par_iter()
         .map(|page| {
-            let Some(cached) = cache_ref.bodies.get(&PageRef(page.locale, &page.key)) else { return Ok(None) };
-            if cached.search.is_some() {
-                return Ok(None);
-            }
-            let body = cache_ref.full_body(cached)?;
-            Ok(Some(search_record(indexer, config, page, &body)))
+            let Some(cached) = cache_ref.bodies.get(&PageRef(page.locale, &page.key)) else {
+                return Ok((None, None, false));
+            };
+            let (record, made) = match &cached.search {
+                Some(record) => (record.clone(), false),
+                None => {
+                    let body = cache_ref.full_body(cached)?;
+                    (search_record(indexer, config, page, &body), true)
+                }
+            };
+            let fingerprint = record.is_some().then_some(cached.fingerprint);
+            Ok((record, fingerprint, made))
         })
         .collect::<Result<_>>()?;
-    // Records made just now (for bodies cached without one) join the cache.
-    for (page, made) in planned.iter().zip(records) {
-        if let (Some(record), Some(cached)) = (made, cache.bodies.get_mut(&PageRef(page.locale, &page.key))) {
-            cached.search = Some(record);
+    for (page, (record, _, made)) in planned.iter().zip(&looked_up) {
+        if *made && let Some(cached) = cache.bodies.get_mut(&PageRef(page.locale, &page.key)) {
+            cached.search = Some(record.clone());
             cache.dirty = true;
         }
     }
-    let cache_ref = &*cache;
-    let indexed: Vec<(Option<Arc<cache::PageRecord>>, Option<Fingerprint>)> = planned
-        .par_iter()
-        .map(|page| {
-            let Some(cached) = cache_ref.bodies.get(&PageRef(page.locale, &page.key)) else { return (None, None) };
-            let record = cached.search.clone().flatten();
-            let fingerprint = record.is_some().then_some(cached.fingerprint);
-            (record, fingerprint)
-        })
-        .collect();
+    let indexed: Vec<(Option<Arc<cache::PageRecord>>, Option<Fingerprint>)> =
+        looked_up.into_iter().map(|(record, fingerprint, _)| (record, fingerprint)).collect();
     // Per locale, what its records were made from, hashed in one go.
     let mut streams = locale_streams(planned, |at, stream| {
         if let (page, (_, Some(fingerprint))) = (&planned[at], &indexed[at]) {

@@ -56,8 +56,9 @@ pub fn write_index(
     records: &[Option<Arc<PageRecord>>],
     output: &dyn Output,
 ) -> Result<()> {
+    use rayon::prelude::*;
     let documents: Vec<Document> = planned
-        .iter()
+        .par_iter()
         .zip(records)
         .filter(|(page, _)| page.locale == locale)
         .filter_map(|(page, record)| {
