@@ -32,8 +32,11 @@ pub struct ChangesMemo {
     /// The last answer and the stale pages it was for, each with its source and
     /// translation (held, like `StaleDiff`'s): the same pages at the same `HEAD` have the
     /// same answer, which a rebuild after an edit elsewhere takes without a lookup.
-    last: Option<(Arc<SourceChanges>, PageMap<(Arc<Page>, Arc<Page>)>)>,
+    last: Option<(Arc<SourceChanges>, PageMap<PagePair>)>,
 }
+
+/// A stale page's source and translation.
+type PagePair = (Arc<Page>, Arc<Page>);
 
 /// One stale page's diff and what it was made from; the pages are held, so the pointer
 /// comparisons can never meet a reused address.
