@@ -192,11 +192,26 @@ fn hex(digest: &[u8]) -> String {
 /// The output folder of a page key, relative to its locale folder: `a/b.md` → `a/b/`,
 /// `a/index.md` → `a/`, `index.md` → ``.
 pub fn url_path(key: &str) -> String {
+    let (head, slash) = url_path_parts(key);
+    let mut path = String::with_capacity(head.len() + 1);
+    path.push_str(head);
+    if slash {
+        path.push('/');
+    }
+    path
+}
+
+/// `url_path` without allocating: the folder is `head`, then a `/` when `slash`. A key
+/// that already names a folder (`a/`, or empty) is its own folder.
+pub fn url_path_parts(key: &str) -> (&str, bool) {
+    if key.is_empty() || key.ends_with('/') {
+        return (key, false);
+    }
     let stem = key.strip_suffix(".md").or_else(|| key.strip_suffix(".yml")).unwrap_or(key);
     match stem.rsplit_once('/') {
-        Some((folder, "index")) => format!("{folder}/"),
-        None if stem == "index" => String::new(),
-        _ => format!("{stem}/"),
+        Some((folder, "index")) => (folder, true),
+        None if stem == "index" => ("", false),
+        _ => (stem, true),
     }
 }
 

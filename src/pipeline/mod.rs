@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, anyhow};
 // Keys here are the site's own paths: a fast hasher, not a DoS-resistant one.
 use foldhash::HashMap;
-use indicatif::{ParallelProgressIterator as _, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -417,7 +417,7 @@ fn render_markdown(
     fingerprints: &InputFingerprints,
     cache: &mut BuildCache,
     planned: &[OutputPage<'_>],
-    bar: &ProgressBar,
+    bar: &Option<ProgressBar>,
 ) -> Result<MarkdownOutcome> {
     if cache.begin_store().is_err() {
         // Without a store (a read-only site folder) the bodies stay in memory.
@@ -465,12 +465,21 @@ fn render_markdown(
     let mut rendered: Vec<Option<BodyOutcome>> = Vec::with_capacity(planned.len());
     rendered.resize_with(planned.len(), || None);
     for indices in [sources, others] {
-        let bodies: Vec<_> = indices.par_iter().progress_with(bar.clone()).map(|&i| render_one(&planned[i])).collect();
+        let bodies: Vec<_> = indices
+            .par_iter()
+            .map(|&i| {
+                let body = render_one(&planned[i]);
+                advance(bar);
+                body
+            })
+            .collect();
         for (i, body) in indices.into_iter().zip(bodies) {
             rendered[i] = body;
         }
     }
-    bar.finish_and_clear();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     cache.end_store().context("the build cache's body store")?;
     let mut timed: Vec<(String, Duration)> = Vec::new();
     // Templates and the search index take the bodies from the cache (compressed, or in
@@ -523,16 +532,23 @@ struct MarkdownOutcome {
     slowest: Vec<(String, Duration)>,
 }
 
-/// A progress bar for a phase over `len` items; hidden unless asked for and worth it.
-fn progress(options: &BuildOptions, phase: &'static str, len: usize) -> ProgressBar {
+/// A progress bar for a phase over `len` items; `None` unless asked for and worth it.
+fn progress(options: &BuildOptions, phase: &'static str, len: usize) -> Option<ProgressBar> {
     if !options.progress || len < 500 {
-        return ProgressBar::hidden();
+        // Not even a hidden bar: counting into one reads the clock at every step.
+        return None;
     }
     let bar = ProgressBar::new(len as u64).with_message(phase);
     bar.set_style(
         ProgressStyle::with_template("{msg:>9} [{bar:40}] {pos}/{len}").expect("valid template").progress_chars("=> "),
     );
-    bar
+    Some(bar)
+}
+
+fn advance(bar: &Option<ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.inc(1);
+    }
 }
 
 /// Every output page's title and description, and whether any differs from the last
@@ -776,9 +792,9 @@ fn write_pages(
     let outcomes: Vec<PageOutcome> = planned
         .par_iter()
         .zip(rendered)
-        .progress_with(bar.clone())
+        .inspect(|_| advance(&bar))
         .map(|(page, body)| {
-            let path = format!("{}index.html", page.dir());
+            let path = page.index_path();
             let body_fingerprint = body.as_ref().map(|(f, _)| f);
             let cheap = cheap_fingerprint(fingerprints, navigation[page.locale], context, page, body_fingerprint);
             let previous = cached.get(&PageRef(page.locale, &page.key));
@@ -814,7 +830,9 @@ fn write_pages(
             Ok(PageOutcome::Rendered(Some(CachedPage { cheap, exact, html: keep_html.then_some(html), len })))
         })
         .collect::<Result<_>>()?;
-    bar.finish_and_clear();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     let rendered_dirs = planned
         .iter()
         .zip(&outcomes)
