@@ -8,8 +8,11 @@
 //! the paths. No templates, navigation, search, links or dedup. `scripts/bench` runs it next
 //! to `polydoc build`; the target is a cold build within 0.85 × this floor.
 //!
-//! Usage: `cargo build --release --example floor`, then `floor <content-dir> <out-dir>`.
-//! `POLYDOC_NO_HIGHLIGHT=1` leaves code plain, like polydoc, to show what highlighting costs.
+//! Usage: `cargo build --release --example floor`, then `floor <content-dir> <out-dir>
+//! [--folders]`. `--folders` writes each page where docs sites serve it, `a/b.md` as
+//! `a/b/index.html` (polydoc's, Hugo's and Zola's URL layout): a folder per page, which on
+//! some file systems costs as much again as the file. `POLYDOC_NO_HIGHLIGHT=1` leaves code
+//! plain, like polydoc, to show what highlighting costs.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,9 +30,13 @@ const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
 fn main() {
     let args: Vec<String> = env::args().collect();
-    let [_, content, out] = args.as_slice() else {
-        eprintln!("usage: floor <content-dir> <out-dir>");
-        process::exit(2);
+    let (content, out, folders) = match args.as_slice() {
+        [_, content, out] => (content, out, false),
+        [_, content, out, flag] if flag == "--folders" => (content, out, true),
+        _ => {
+            eprintln!("usage: floor <content-dir> <out-dir> [--folders]");
+            process::exit(2);
+        }
     };
     let start = Instant::now();
     let highlight = env::var_os("POLYDOC_NO_HIGHLIGHT").is_none();
@@ -37,7 +44,7 @@ fn main() {
     let sources = markdown_files(Path::new(content));
     let written = sources
         .par_iter()
-        .map(|source| build_page(&syntaxes, highlight, Path::new(content), Path::new(out), source))
+        .map(|source| build_page(&syntaxes, highlight, folders, Path::new(content), Path::new(out), source))
         .collect::<Result<Vec<()>, String>>();
     if let Err(message) = written {
         eprintln!("floor: {message}");
@@ -57,10 +64,22 @@ fn markdown_files(content: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads, renders and writes one page.
-fn build_page(syntaxes: &SyntaxSet, highlight: bool, content: &Path, out: &Path, source: &Path) -> Result<(), String> {
+fn build_page(
+    syntaxes: &SyntaxSet,
+    highlight: bool,
+    folders: bool,
+    content: &Path,
+    out: &Path,
+    source: &Path,
+) -> Result<(), String> {
     let text = fs::read_to_string(source).map_err(|err| format!("{}: {err}", source.display()))?;
     let html = render(syntaxes, highlight, strip_front_matter(&text));
-    let target = out.join(source.strip_prefix(content).expect("walked under content")).with_extension("html");
+    let page = out.join(source.strip_prefix(content).expect("walked under content"));
+    let target = match folders {
+        false => page.with_extension("html"),
+        true if page.file_stem().is_some_and(|stem| stem == "index") => page.with_extension("html"),
+        true => page.with_extension("").join("index.html"),
+    };
     if let Some(parent) = target.parent() {
         fs::create_dir_all(parent).map_err(|err| format!("{}: {err}", parent.display()))?;
     }

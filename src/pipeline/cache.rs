@@ -563,6 +563,22 @@ pub(super) struct StoreWriter {
     generation: u64,
 }
 
+/// Recorded files once they are in the output folder: each file made by a `Deferred`
+/// becomes a file of the previous output, known by its length.
+pub(super) fn settled(files: Vec<(String, Written)>) -> Vec<(String, Written)> {
+    files
+        .into_iter()
+        .flat_map(|(path, file)| match file {
+            Written::Deferred(deferred) => deferred
+                .files()
+                .iter()
+                .map(|(name, bytes)| (format!("{path}{name}"), Written::Previous(bytes.len() as u64)))
+                .collect(),
+            file => vec![(path, file)],
+        })
+        .collect()
+}
+
 /// Recorded output files as stored: what was written is in the output folder now.
 fn stored_files((fingerprint, files): &RecordedFiles) -> StoredSiteFiles {
     let files = files

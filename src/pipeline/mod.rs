@@ -1135,8 +1135,11 @@ fn write_search_index(
     let fingerprints: Vec<(&Locale, Fingerprint)> =
         streams.into_iter().map(|(locale, stream)| (locale, blake3::hash(&stream))).collect();
     let search_files = &cache.search_files;
+    let on_disk = !cache.keep_html;
+    // One locale after the other: assembling an index is parallel inside, and two at once
+    // would hold both in memory.
     let written: Vec<Option<(Locale, RecordedFiles)>> = fingerprints
-        .par_iter()
+        .iter()
         .map(|&(locale, fingerprint)| {
             if let Some((cached, files)) = search_files.get(locale)
                 && *cached == fingerprint
@@ -1147,6 +1150,11 @@ fn write_search_index(
             let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
             crate::search::write_index(locale, planned, &indexed, &recorder)?;
             let mut files = recorder.files.into_inner().expect("recorder lock");
+            if on_disk {
+                // Written into the output folder: what the next build needs to know of
+                // them is their length, and the index's bytes leave memory.
+                files = cache::settled(files);
+            }
             files.sort_by(|a, b| a.0.cmp(&b.0));
             Ok(Some((locale.clone(), (fingerprint, files))))
         })

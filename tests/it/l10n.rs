@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use regex::Regex;
 use serde_json::Value;
@@ -570,4 +571,27 @@ fn a_site_without_translations_says_so_and_gets_no_dashboard() {
     assert_eq!(json(&site.run(&["l10n", "status", "--format", "json"]))["locales"], serde_json::json!({}));
     site.build_ok();
     assert!(!site.output_exists("_l10n/index.html"));
+}
+
+#[test]
+fn served_stale_banners_follow_edits_of_the_source() {
+    // `serve` keeps the stale banners' answer while every stale page is the same page: an
+    // edit elsewhere keeps it, an edit of a stale page's source must not.
+    let site = corpus_history();
+    let server = crate::serve::Server::start(site.root());
+    let url = "/zh-cn/kubernetes/common-problems/";
+    let added = |body: &str| body.matches("<li class=\"pd-change-added\">").count();
+    let before = added(&server.get(url).body);
+    assert!(server.get(url).body.contains("pd-banner-changes"));
+
+    let elsewhere = "content/en-us/communitylinks.md";
+    site.write(elsewhere, format!("{}\nAn edited paragraph elsewhere.\n", site.read(elsewhere)));
+    let edited = |body: &str| body.contains("An edited paragraph elsewhere.");
+    server.wait_for_body("/en-us/communitylinks/", edited, Duration::from_secs(10));
+    assert_eq!(added(&server.get(url).body), before);
+
+    let source = "content/en-us/kubernetes/common-problems.md";
+    site.write(source, format!("{}\n## A section added while serving\n\nNew text.\n", site.read(source)));
+    server.wait_for_body(url, |body| added(body) == before + 1, Duration::from_secs(10));
+    assert!(server.get(url).body.contains("A section added while serving"));
 }
