@@ -565,6 +565,7 @@ pub(super) struct StoreWriter {
 
 /// Recorded files once they are in the output folder: each file made by a `Deferred`
 /// becomes a file of the previous output, known by its length.
+#[cfg(feature = "search")]
 pub(super) fn settled(files: Vec<(String, Written)>) -> Vec<(String, Written)> {
     files
         .into_iter()
