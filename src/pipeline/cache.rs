@@ -156,9 +156,21 @@ pub(super) struct CachedBody {
     pub(super) html: Option<Arc<[u8]>>,
     /// Where the compressed HTML is in the body store, when it is there.
     pub(super) blob: Option<BlobRef>,
-    /// What the page adds to its locale's search index (`Some(None)`: nothing); `None`
-    /// until a build with search made it.
-    pub(super) search: Option<Option<Arc<PageRecord>>>,
+    /// What the page adds to its locale's search index.
+    pub(super) search: SearchRecord,
+}
+
+/// A page's search record as the cache has it.
+#[derive(Clone)]
+pub(super) enum SearchRecord {
+    /// No build with search has made it yet.
+    Unmade,
+    /// In memory; `None` when the page is not indexed.
+    Made(Option<Arc<PageRecord>>),
+    /// In the body store (postcard, lz4-compressed): read only when its locale's index is
+    /// made again. Most of what a build caches is search records; in the state file,
+    /// every build would read and write all of them.
+    Stored(BlobRef),
 }
 
 /// A page's contribution to the search index.
@@ -176,7 +188,7 @@ impl CachedBody {
         fingerprint: Fingerprint,
         mut body: RenderedPage,
         read_files: Vec<(PathBuf, Option<FileStamp>)>,
-        search: Option<Option<Arc<PageRecord>>>,
+        search: SearchRecord,
     ) -> CachedBody {
         let html = std::mem::take(&mut body.html);
         let html = Some(lz4_flex::compress_prepend_size(html.as_bytes()).into());
@@ -230,7 +242,7 @@ const STATE_FILE: &str = "state.bin";
 const BODIES_FILE: &str = "bodies.bin";
 /// First line of the state file; the second is polydoc's version. Either differing means
 /// the cache is ignored, so a new polydoc never reuses what an older one made.
-const MAGIC: &str = "polydoc build cache 2";
+const MAGIC: &str = "polydoc build cache 3";
 
 /// Where one body's compressed HTML is in the body store.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
@@ -290,12 +302,12 @@ impl BuildCache {
 /// The cache as stored: bodies with their metadata, pages by fingerprint (their HTML is
 /// in `output`), the site-wide files, and the highlighted code blocks this build used.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<B, H, R> {
+struct Stored<B, H> {
     /// The body store's generation.
     generation: u64,
     /// The output folder the pages were written to.
     output: PathBuf,
-    bodies: Vec<StoredBody<B, R>>,
+    bodies: Vec<StoredBody<B>>,
     pages: Vec<StoredPage>,
     site_files: Option<StoredSiteFiles>,
     search_files: Vec<(String, StoredSiteFiles)>,
@@ -307,7 +319,7 @@ struct Stored<B, H, R> {
 type StoredSiteFiles = ([u8; 32], Vec<(String, StoredFile)>);
 
 #[derive(serde::Serialize, serde::Deserialize)]
-struct StoredBody<B, R> {
+struct StoredBody<B> {
     locale: String,
     key: String,
     fingerprint: [u8; 32],
@@ -315,8 +327,8 @@ struct StoredBody<B, R> {
     blob: BlobRef,
     /// The body, its `html` empty.
     body: B,
-    /// Its search record, as in `CachedBody::search`.
-    search: Option<Option<R>>,
+    /// Its search record: `Some(None)` not indexed, `Some(Some(blob))` in the body store.
+    search: Option<Option<BlobRef>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -344,7 +356,8 @@ impl BuildCache {
         let Some(stored) = decode(&bytes) else { return cache };
         let Some(store) = BodyStore::open(&dir.join(BODIES_FILE), stored.generation) else { return cache };
         // A body store cut short (a full disk, a crash) cannot serve these bodies.
-        let end = stored.bodies.iter().map(|b| b.blob.offset + u64::from(b.blob.len)).max().unwrap_or(0);
+        let blobs = stored.bodies.iter().flat_map(|b| [Some(b.blob), b.search.flatten()]).flatten();
+        let end = blobs.map(|blob| blob.offset + u64::from(blob.len)).max().unwrap_or(0);
         if end > store.len {
             return cache;
         }
@@ -362,7 +375,11 @@ impl BuildCache {
                 read_files: body.read_files,
                 html: None,
                 blob: Some(body.blob),
-                search: body.search.map(|record| record.map(Arc::new)),
+                search: match body.search {
+                    None => SearchRecord::Unmade,
+                    Some(None) => SearchRecord::Made(None),
+                    Some(Some(blob)) => SearchRecord::Stored(blob),
+                },
             };
             cache.bodies.insert((locale, body.key), cached);
         }
@@ -418,7 +435,7 @@ impl BuildCache {
         let dir = site_root.join(CACHE_DIR);
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let generation = self.store_bodies(&dir.join(BODIES_FILE))?;
-        let mut bodies: Vec<StoredBody<&RenderedPage, &PageRecord>> = self
+        let mut bodies: Vec<StoredBody<&RenderedPage>> = self
             .bodies
             .iter()
             .filter_map(|((locale, key), cached)| {
@@ -430,7 +447,13 @@ impl BuildCache {
                     blob: cached.blob?,
                     // Its HTML is in the body store: `CachedBody::new` took it out.
                     body: &*cached.body,
-                    search: cached.search.as_ref().map(|record| record.as_deref()),
+                    search: match cached.search {
+                        SearchRecord::Unmade => None,
+                        SearchRecord::Made(None) => Some(None),
+                        SearchRecord::Stored(blob) => Some(Some(blob)),
+                        // `store_bodies` has put every record made into the store.
+                        SearchRecord::Made(Some(_)) => return None,
+                    },
                 })
             })
             .collect();
@@ -516,7 +539,29 @@ impl BuildCache {
     /// Bodies still in memory are appended; when more than half of the store is bodies no
     /// page shows any more, the live ones are copied into a new store that replaces it.
     fn store_bodies(&mut self, path: &Path) -> Result<u64> {
-        let live: u64 = self.bodies.values().filter_map(|b| b.blob).map(|b| u64::from(b.len)).sum();
+        let record_blob = |body: &CachedBody| match body.search {
+            SearchRecord::Stored(blob) => Some(blob),
+            _ => None,
+        };
+        // Records made by this build go in now; what they take counts as live, like the
+        // bodies rendered by this build (already appended).
+        use rayon::prelude::*;
+        let mut made: HashMap<(Locale, String), Vec<u8>> = self
+            .bodies
+            .par_iter()
+            .filter_map(|(key, body)| match &body.search {
+                SearchRecord::Made(Some(record)) => Some(encode_record(record).map(|bytes| (key.clone(), bytes))),
+                _ => None,
+            })
+            .collect::<Result<_>>()?;
+        let live: u64 = self
+            .bodies
+            .values()
+            .flat_map(|b| [b.blob, record_blob(b)])
+            .flatten()
+            .map(|b| u64::from(b.len))
+            .sum::<u64>()
+            + made.values().map(|bytes| bytes.len() as u64).sum::<u64>();
         let compact = self.store.as_ref().is_some_and(|store| store.len.saturating_sub(8) > live * 2);
         let (file_path, generation, mut offset) = match (&self.store, compact) {
             (Some(store), false) => (path.to_path_buf(), store.generation, store.len),
@@ -530,22 +575,41 @@ impl BuildCache {
             file
         };
         let rewrite = file_path != path;
+        let unstored =
+            |body: &CachedBody| rewrite || body.blob.is_none() || matches!(body.search, SearchRecord::Made(Some(_)));
         let mut keys: Vec<(Locale, String)> =
-            self.bodies.iter().filter(|(_, body)| rewrite || body.blob.is_none()).map(|(key, _)| key.clone()).collect();
+            self.bodies.iter().filter(|(_, body)| unstored(body)).map(|(key, _)| key.clone()).collect();
         keys.sort();
+        let mut append = |bytes: &[u8]| -> Result<BlobRef> {
+            file.write_all(bytes)?;
+            let len = u32::try_from(bytes.len()).context("a page body over 4 GB")?;
+            let blob = BlobRef { offset, len };
+            offset += u64::from(len);
+            Ok(blob)
+        };
         for key in keys {
             let body = &self.bodies[&key];
-            let compressed = match (&body.html, &self.store, body.blob) {
-                (Some(html), _, _) => html.to_vec(),
-                (None, Some(store), Some(blob)) => store.read(blob)?,
+            let html = match (&body.html, &self.store, body.blob) {
+                (_, _, Some(_)) if !rewrite => None,
+                (Some(html), _, _) => Some(html.to_vec()),
+                (None, Some(store), Some(blob)) => Some(store.read(blob)?),
                 _ => anyhow::bail!("a body with no HTML"),
             };
-            file.write_all(&compressed)?;
-            let len = u32::try_from(compressed.len()).context("a page body over 4 GB")?;
+            let record = match (&body.search, &self.store) {
+                (SearchRecord::Made(Some(_)), _) => made.remove(&key),
+                (SearchRecord::Stored(blob), Some(store)) if rewrite => Some(store.read(*blob)?),
+                _ => None,
+            };
+            let html = html.map(|html| append(&html)).transpose()?;
+            let record = record.map(|record| append(&record)).transpose()?;
             if let Some(body) = self.bodies.get_mut(&key) {
-                body.blob = Some(BlobRef { offset, len });
+                if let Some(blob) = html {
+                    body.blob = Some(blob);
+                }
+                if let Some(blob) = record {
+                    body.search = SearchRecord::Stored(blob);
+                }
             }
-            offset += u64::from(len);
         }
         file.flush()?;
         drop(file);
@@ -553,6 +617,35 @@ impl BuildCache {
             std::fs::rename(&file_path, path)?;
         }
         Ok(generation)
+    }
+}
+
+/// A search record as the body store holds it.
+fn encode_record(record: &PageRecord) -> Result<Vec<u8>> {
+    let bytes = postcard::to_stdvec(record).context("a search record")?;
+    Ok(lz4_flex::compress_prepend_size(&bytes))
+}
+
+#[cfg(feature = "search")]
+impl BuildCache {
+    /// The search record `search` names, read from the body store when it is there
+    /// (`None` when the page is not indexed, or no record was made).
+    pub(super) fn search_record(&self, search: &SearchRecord) -> Result<Option<Arc<PageRecord>>> {
+        match (search, &self.store) {
+            (SearchRecord::Made(record), _) => Ok(record.clone()),
+            (SearchRecord::Unmade, _) => Ok(None),
+            (SearchRecord::Stored(blob), Some(store)) => {
+                let compressed = store.read(*blob)?;
+                let record = lz4_flex::decompress_size_prepended(&compressed)
+                    .ok()
+                    .and_then(|bytes| postcard::from_bytes(&bytes).ok())
+                    .context("a damaged search record in the build cache (delete .polydoc-cache to rebuild)")?;
+                Ok(Some(Arc::new(record)))
+            }
+            (SearchRecord::Stored(_), None) => {
+                anyhow::bail!("a search record of the build cache is missing (delete .polydoc-cache to rebuild)")
+            }
+        }
     }
 }
 
@@ -621,7 +714,7 @@ fn new_generation() -> u64 {
 }
 
 /// The stored cache, if `bytes` is one this polydoc wrote.
-fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf, PageRecord>> {
+fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf>> {
     let header = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     let compressed = bytes.strip_prefix(header.as_bytes())?;
     let mut encoded = Vec::new();

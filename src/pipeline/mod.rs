@@ -33,7 +33,7 @@ mod cache;
 pub use cache::BuildCache;
 #[cfg(feature = "search")]
 use cache::RecordedFiles;
-use cache::{CachedBody, CachedPage, Fingerprint, Recorder, Written};
+use cache::{CachedBody, CachedPage, Fingerprint, Recorder, SearchRecord, Written};
 
 /// What to build and where.
 #[derive(Clone, Debug)]
@@ -447,7 +447,10 @@ fn render_markdown(
         };
         let body = markdown::render(page, &context);
         let read_files = read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
-        let search = inputs.indexer.map(|indexer| search_record(indexer, inputs.config, output, &body));
+        let search = match inputs.indexer {
+            Some(indexer) => SearchRecord::Made(search_record(indexer, inputs.config, output, &body)),
+            None => SearchRecord::Unmade,
+        };
         let mut body = CachedBody::new(fingerprint, body, read_files.collect(), search);
         // With a body store (`build`), the HTML goes there and leaves memory until its
         // template runs: on a large site, bodies would be most of the memory.
@@ -1095,42 +1098,42 @@ fn write_search_index(
     planned: &[OutputPage<'_>],
 ) -> Result<()> {
     let cache_ref = &*cache;
-    // Each page's record with the fingerprint of the body it was made from; made now for
-    // a body cached without one (by a build without search), which the cache then keeps.
-    let looked_up: Vec<(Option<Arc<cache::PageRecord>>, Option<Fingerprint>, bool)> = planned
+    // Each page's record (or where the body store has it) with the fingerprint of the body
+    // it was made from; made now for a body cached without one (by a build without
+    // search), which the cache then keeps.
+    let looked_up: Vec<(Option<SearchRecord>, Option<Fingerprint>, bool)> = planned
         .par_iter()
         .map(|page| {
             let Some(cached) = cache_ref.bodies.get(&PageRef(page.locale, &page.key)) else {
                 return Ok((None, None, false));
             };
-            let (record, made) = match &cached.search {
-                Some(record) => (record.clone(), false),
-                None => {
+            let (search, made) = match &cached.search {
+                SearchRecord::Unmade => {
                     let body = cache_ref.full_body(cached)?;
-                    (search_record(indexer, config, page, &body), true)
+                    (SearchRecord::Made(search_record(indexer, config, page, &body)), true)
                 }
+                known => (known.clone(), false),
             };
-            let fingerprint = record.is_some().then_some(cached.fingerprint);
-            Ok((record, fingerprint, made))
+            let indexed = !matches!(search, SearchRecord::Made(None));
+            Ok((Some(search), indexed.then_some(cached.fingerprint), made))
         })
         .collect::<Result<_>>()?;
-    for (page, (record, _, made)) in planned.iter().zip(&looked_up) {
-        if *made && let Some(cached) = cache.bodies.get_mut(&PageRef(page.locale, &page.key)) {
-            cached.search = Some(record.clone());
+    for (page, (search, _, made)) in planned.iter().zip(&looked_up) {
+        if let (true, Some(search)) = (*made, search)
+            && let Some(cached) = cache.bodies.get_mut(&PageRef(page.locale, &page.key))
+        {
+            cached.search = search.clone();
             cache.dirty = true;
         }
     }
-    let indexed: Vec<(Option<Arc<cache::PageRecord>>, Option<Fingerprint>)> =
-        looked_up.into_iter().map(|(record, fingerprint, _)| (record, fingerprint)).collect();
     // Per locale, what its records were made from, hashed in one go.
     let mut streams = locale_streams(planned, |at, stream| {
-        if let (page, (_, Some(fingerprint))) = (&planned[at], &indexed[at]) {
+        if let (page, (_, Some(fingerprint), _)) = (&planned[at], &looked_up[at]) {
             stream.extend_from_slice(page.key.as_bytes());
             stream.extend_from_slice(fingerprint.as_bytes());
         }
     });
     streams.sort_by_key(|(locale, _)| *locale);
-    let indexed: Vec<Option<Arc<cache::PageRecord>>> = indexed.into_iter().map(|(record, _)| record).collect();
     // Each locale's index is made again only when one of its records changed.
     let fingerprints: Vec<(&Locale, Fingerprint)> =
         streams.into_iter().map(|(locale, stream)| (locale, blake3::hash(&stream))).collect();
@@ -1147,6 +1150,16 @@ fn write_search_index(
             {
                 return Ok(None);
             }
+            // The locale's records, read from the body store where they are there.
+            let cache_ref = &*cache;
+            let indexed: Vec<Option<Arc<cache::PageRecord>>> = planned
+                .par_iter()
+                .zip(&looked_up)
+                .map(|(page, (search, _, _))| match search {
+                    Some(search) if page.locale == locale => cache_ref.search_record(search),
+                    _ => Ok(None),
+                })
+                .collect::<Result<_>>()?;
             let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
             crate::search::write_index(locale, planned, &indexed, &recorder)?;
             let mut files = recorder.files.into_inner().expect("recorder lock");
