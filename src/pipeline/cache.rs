@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use foldhash::HashMap;
+use rayon::prelude::*;
 
 use crate::content::{FileStamp, LoadCache, Locale, PageMap};
 use crate::markdown::{Highlighter, RenderedPage, page_dir_of};
@@ -545,7 +546,6 @@ impl BuildCache {
         };
         // Records made by this build go in now; what they take counts as live, like the
         // bodies rendered by this build (already appended).
-        use rayon::prelude::*;
         let mut made: HashMap<(Locale, String), Vec<u8>> = self
             .bodies
             .par_iter()

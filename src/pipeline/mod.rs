@@ -1150,7 +1150,7 @@ fn write_search_index(
             {
                 return Ok(None);
             }
-            // The locale's records, read from the body store where they are there.
+            // The locale's records, those in the body store read back now.
             let cache_ref = &*cache;
             let indexed: Vec<Option<Arc<cache::PageRecord>>> = planned
                 .par_iter()
