@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use foldhash::HashMap;
+use rayon::prelude::*;
 
 use super::history::{BaseQuery, BaseVersion, SharedHistory, SourceHistory};
 use super::sections::{self, SourceDiff};
-use super::{L10nReport, TranslationStatus};
+use super::{L10nReport, PageStatus, TranslationStatus};
 use crate::config::Config;
 use crate::content::{Locale, Page, PageMap, PageRef, Site};
 use crate::diagnostic::Diagnostic;
@@ -37,6 +38,9 @@ pub struct ChangesMemo {
 
 /// A stale page's source and translation.
 type PagePair = (Arc<Page>, Arc<Page>);
+
+/// A stale page of a build: locale, key, status, source and translation.
+type StalePage<'a> = (&'a Locale, &'a String, &'a PageStatus, &'a Arc<Page>, &'a Arc<Page>);
 
 /// One stale page's diff and what it was made from; the pages are held, so the pointer
 /// comparisons can never meet a reused address.
@@ -70,11 +74,10 @@ pub fn source_changes(
     locales: &[Locale],
     memo: &mut ChangesMemo,
 ) -> (Arc<SourceChanges>, Vec<Diagnostic>) {
-    use rayon::prelude::*;
     let source = site.source();
     // Every stale page with its source and translation. The status is a function of the
     // two pages, and so is the question asked of the history.
-    let stale: Vec<(&Locale, &String, &Arc<Page>, &Arc<Page>)> = report
+    let stale: Vec<StalePage<'_>> = report
         .locales
         .iter()
         .filter(|(locale, _)| locales.is_empty() || locales.contains(locale))
@@ -83,7 +86,9 @@ pub fn source_changes(
             statuses
                 .par_iter()
                 .filter(|(_, status)| status.status == TranslationStatus::Stale)
-                .filter_map(|(key, _)| Some((locale, key, source.pages.get(key)?, content.pages.get(key)?)))
+                .filter_map(|(key, status)| {
+                    Some((locale, key, status, source.pages.get(key)?, content.pages.get(key)?))
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -97,7 +102,7 @@ pub fn source_changes(
         && head.is_some()
         && head == memo.head
         && pages.len() == stale.len()
-        && stale.par_iter().all(|&(locale, key, source_page, translation)| {
+        && stale.par_iter().all(|&(locale, key, _, source_page, translation)| {
             pages.get(&PageRef(locale, key)).is_some_and(|(source_then, translation_then)| {
                 Arc::ptr_eq(source_then, source_page) && Arc::ptr_eq(translation_then, translation)
             })
@@ -106,20 +111,12 @@ pub fn source_changes(
         return (Arc::clone(answer), Vec::new());
     }
     memo.last = None;
-    let mut wanted = Vec::new();
-    for (locale, statuses) in &report.locales {
-        if !locales.is_empty() && !locales.contains(locale) {
-            continue;
-        }
-        let Some(content) = site.locale(locale) else { continue };
-        for (key, status) in statuses {
-            if status.status != TranslationStatus::Stale {
-                continue;
-            }
-            let (Some(source_page), Some(translation)) = (source.pages.get(key), content.pages.get(key)) else {
-                continue;
-            };
-            let Some(hash) = translation.facts().stamp.source_hash.clone() else { continue };
+    // What to ask the history for each stale page (by its index in `stale`).
+    let wanted: Vec<(usize, BaseQuery)> = stale
+        .iter()
+        .enumerate()
+        .filter_map(|(at, (_, _, status, source_page, translation))| {
+            let hash = translation.facts().stamp.source_hash.clone()?;
             let not_before = status.last_handoff.and_then(|date| {
                 let midnight = date.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second();
                 Some(midnight - 24 * 60 * 60)
@@ -130,9 +127,9 @@ pub fn source_changes(
                 commit: status.source_commit.clone(),
                 not_before,
             };
-            wanted.push(((locale.clone(), key.clone()), query));
-        }
-    }
+            Some((at, query))
+        })
+        .collect();
     if head.is_none() || head != memo.head {
         memo.bases.clear();
         memo.diffs.clear();
@@ -155,14 +152,13 @@ pub fn source_changes(
     }
     let mut changes = SourceChanges::default();
     let mut diffs = PageMap::default();
-    for ((locale, key), query) in wanted {
+    for (at, query) in wanted {
         let Some(base) = &memo.bases[&query] else { continue };
-        let source_page = &source.pages[&key];
-        let translation = &site.locale(&locale).expect("a locale of the report").pages[&key];
+        let (locale, key, _, source_page, translation) = stale[at];
         let unchanged = |made: &&StaleDiff| {
             made.query == query && Arc::ptr_eq(&made.source, source_page) && Arc::ptr_eq(&made.translation, translation)
         };
-        let diff = match memo.diffs.get(&PageRef(&locale, &key)).filter(unchanged) {
+        let diff = match memo.diffs.get(&PageRef(locale, key)).filter(unchanged) {
             Some(made) => Arc::clone(&made.diff),
             None => Arc::new(sections::diff(&String::from_utf8_lossy(&base.bytes), source_page, Some(translation))),
         };
@@ -173,13 +169,13 @@ pub fn source_changes(
             diff: Arc::clone(&diff),
         };
         diffs.insert((locale.clone(), key.clone()), made);
-        changes.insert((locale, key), diff);
+        changes.insert((locale.clone(), key.clone()), diff);
     }
     memo.diffs = diffs;
     let changes = Arc::new(changes);
     let pages = stale
         .into_iter()
-        .map(|(locale, key, source_page, translation)| {
+        .map(|(locale, key, _, source_page, translation)| {
             ((locale.clone(), key.clone()), (Arc::clone(source_page), Arc::clone(translation)))
         })
         .collect();
