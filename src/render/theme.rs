@@ -138,11 +138,9 @@ impl Theme {
 
     fn compile(sources: ThemeSources, sources_hash: blake3::Hash) -> Result<Theme> {
         let ThemeSources { templates, template_dir, css, js, favicon } = sources;
+        // What was read, then the files built in (and every file's output name).
         let mut hasher = blake3::Hasher::new();
-        for (name, text) in &templates {
-            hasher.update(name.as_bytes());
-            hasher.update(text.as_bytes());
-        }
+        hasher.update(sources_hash.as_bytes());
         let mut tera = Tera::default();
         // Tera's default escaper also escapes `/`, which turns every URL into `&#x2F;` soup.
         tera.set_escape_fn(escape_html);
@@ -176,7 +174,6 @@ impl Theme {
             hasher.update(name.as_bytes());
             hasher.update(bytes);
         }
-        hasher.update(assets.favicon.as_bytes());
         Ok(Theme { tera, fingerprint: hasher.finalize(), sources: sources_hash, assets, files })
     }
 
