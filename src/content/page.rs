@@ -190,7 +190,7 @@ fn hex(digest: &[u8]) -> String {
 }
 
 /// The output folder of a page key, relative to its locale folder: `a/b.md` → `a/b/`,
-/// `a/index.md` → `a/`, `index.md` → ``.
+/// `a/index.md` → `a/`, `index.md` → ``; a folder key (`a/`, or empty) is its own folder.
 pub fn url_path(key: &str) -> String {
     let (head, slash) = url_path_parts(key);
     let mut path = String::with_capacity(head.len() + 1);
@@ -240,6 +240,8 @@ mod tests {
         assert_eq!(url_path("index.md"), "");
         assert_eq!(url_path("index.yml"), "");
         assert_eq!(url_path("faq.md"), "faq/");
+        assert_eq!(url_path("about/"), "about/");
+        assert_eq!(url_path(""), "");
     }
 
     #[test]

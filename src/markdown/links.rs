@@ -237,7 +237,7 @@ impl Rewriter<'_> {
                         column,
                     });
                 }
-                format!("{}/{}", self.context.locale, page_dir_of(key))
+                format!("{}/{}", self.context.locale, url_path(key))
             }
             Target::Asset { output_path } => output_path.clone(),
         };
@@ -263,11 +263,6 @@ impl Rewriter<'_> {
         let url = if lower.starts_with("//") { format!("https:{url}") } else { url.to_string() };
         rendered.external_links.push(ExternalLink { url, path: self.page.source_path.clone(), line, column });
     }
-}
-
-/// The output folder of a page key or folder key, relative to the locale folder.
-pub fn page_dir_of(key: &str) -> String {
-    if key.is_empty() || key.ends_with('/') { key.to_string() } else { url_path(key) }
 }
 
 fn decode(text: &str) -> Cow<'_, str> {

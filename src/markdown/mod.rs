@@ -36,7 +36,7 @@ use source::{Positions, Sources};
 
 pub use headings::{Heading, heading_offsets, slugify};
 pub use highlight::Highlighter;
-pub use links::{ExternalLink, PageLink, page_dir_of};
+pub use links::{ExternalLink, PageLink};
 
 use crate::config::Config;
 use crate::content::{Locale, Page, Site};

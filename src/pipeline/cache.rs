@@ -9,8 +9,9 @@ use std::sync::Arc;
 use foldhash::HashMap;
 use rayon::prelude::*;
 
+use crate::content::page::url_path;
 use crate::content::{FileStamp, LoadCache, Locale, PageMap};
-use crate::markdown::{Highlighter, RenderedPage, page_dir_of};
+use crate::markdown::{Highlighter, RenderedPage};
 use crate::output::{Bytes, Deferred, Output};
 use crate::render::nav::LocaleNav;
 
@@ -412,10 +413,10 @@ impl BuildCache {
         if self.pages.is_empty() {
             return None;
         }
-        let pages = self.pages.keys().map(|(locale, key)| format!("{locale}/{}index.html", page_dir_of(key)));
+        let pages = self.pages.keys().map(|(locale, key)| format!("{locale}/{}index.html", url_path(key)));
         let recorded = self.site_files.iter().chain(self.search_files.values()).flat_map(|(_, files)| files);
         let files = recorded.flat_map(|(path, file)| match file {
-            Written::Deferred(deferred) => deferred.files().iter().map(|(name, _)| format!("{path}{name}")).collect(),
+            Written::Deferred(deferred) => deferred_files(path, deferred).map(|(path, _)| path).collect(),
             _ => vec![path.clone()],
         });
         Some(pages.chain(files).collect())
@@ -656,6 +657,11 @@ pub(super) struct StoreWriter {
     generation: u64,
 }
 
+/// The files a `Deferred` made in the folder `dir`: each one's output path and length.
+fn deferred_files<'a>(dir: &'a str, deferred: &'a Deferred) -> impl Iterator<Item = (String, u64)> + 'a {
+    deferred.files().iter().map(move |(name, bytes)| (format!("{dir}{name}"), bytes.len() as u64))
+}
+
 /// Recorded files once they are in the output folder: each file made by a `Deferred`
 /// becomes a file of the previous output, known by its length.
 #[cfg(feature = "search")]
@@ -663,11 +669,9 @@ pub(super) fn settled(files: Vec<(String, Written)>) -> Vec<(String, Written)> {
     files
         .into_iter()
         .flat_map(|(path, file)| match file {
-            Written::Deferred(deferred) => deferred
-                .files()
-                .iter()
-                .map(|(name, bytes)| (format!("{path}{name}"), Written::Previous(bytes.len() as u64)))
-                .collect(),
+            Written::Deferred(deferred) => {
+                deferred_files(&path, &deferred).map(|(path, len)| (path, Written::Previous(len))).collect()
+            }
             file => vec![(path, file)],
         })
         .collect()
@@ -682,11 +686,9 @@ fn stored_files((fingerprint, files): &RecordedFiles) -> StoredSiteFiles {
             Written::Copy(from) => vec![(path.clone(), StoredFile::Copy(from.clone()))],
             Written::Previous(len) => vec![(path.clone(), StoredFile::Previous(*len))],
             // A build has written them by now: they are in the output folder.
-            Written::Deferred(deferred) => deferred
-                .files()
-                .iter()
-                .map(|(name, bytes)| (format!("{path}{name}"), StoredFile::Previous(bytes.len() as u64)))
-                .collect(),
+            Written::Deferred(deferred) => {
+                deferred_files(path, deferred).map(|(path, len)| (path, StoredFile::Previous(len))).collect()
+            }
         })
         .collect();
     (*fingerprint.as_bytes(), files)

@@ -18,11 +18,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::content::page::url_path;
 use crate::content::{Locale, Page, PageMap, PageRef, Site, file_stamp, relative_to};
 use crate::diagnostic::{self, Diagnostic, Mode};
 use crate::i18n::Translations;
 use crate::l10n::{self, L10nReport, TranslationStatus};
-use crate::markdown::{self, ExternalLink, Highlighter, MarkdownContext, PageLink, RenderedPage, page_dir_of};
+use crate::markdown::{self, ExternalLink, Highlighter, MarkdownContext, PageLink, RenderedPage};
 use crate::output::{Bytes, Output, Staging};
 use crate::render::nav::LocaleNav;
 use crate::render::theme::{Theme, render_diagram};
@@ -196,14 +197,14 @@ pub fn run(
 
     // Which pages there are, in which order, follows from the set of files (`inputs.site`)
     // and the locales built.
-    let children_key = blake3::hash(format!("{}{:?}", inputs.site, options.locales).as_bytes());
-    let (summaries, summaries_changed) = summaries(config, &planned, &rendered, children_key, cache);
+    let pages_key = blake3::hash(format!("{}{:?}", inputs.site, options.locales).as_bytes());
+    let (summaries, summaries_changed) = summaries(config, &planned, &rendered, pages_key, cache);
     let children = match &cache.children {
-        Some((key, children)) if *key == children_key => Arc::clone(children),
+        Some((key, children)) if *key == pages_key => Arc::clone(children),
         _ => {
             let made = Arc::new(children(&planned));
             if cache.retain {
-                cache.children = Some((children_key, Arc::clone(&made)));
+                cache.children = Some((pages_key, Arc::clone(&made)));
             }
             made
         }
@@ -238,14 +239,14 @@ pub fn run(
         navs.insert(locale.clone(), built.nav);
     }
     timings.mark("navigation");
-    // A page's anchor checks hold while its body, the set of pages (`children_key`) and
+    // A page's anchor checks hold while its body, the set of pages (`pages_key`) and
     // every page's anchors are the same.
-    let previous_checks = cache.anchor_checks.take().filter(|checks| checks.key == children_key && !anchors_changed);
-    let checks = anchor_checks(&planned, &rendered, previous_checks);
+    let previous_checks = cache.anchor_checks.take().filter(|checks| checks.key == pages_key && !anchors_changed);
+    let checks = anchor_checks(&planned, &rendered, &bodies, previous_checks);
     diagnostics.extend(checks.iter().flatten().flat_map(|(_, found)| found.iter().cloned()));
     diagnostics.extend(toc_anchor_diagnostics(&planned, &bodies, &toc_links));
     if cache.retain {
-        cache.anchor_checks = Some(cache::AnchorChecks { key: children_key, pages: checks });
+        cache.anchor_checks = Some(cache::AnchorChecks { key: pages_key, pages: checks });
     }
     timings.mark("anchors");
 
@@ -619,7 +620,7 @@ fn summaries(
 fn children(planned: &[OutputPage<'_>]) -> PageMap<Vec<String>> {
     let mut children: PageMap<Vec<String>> = PageMap::default();
     for output in planned {
-        let dir = page_dir_of(&output.key);
+        let dir = url_path(&output.key);
         let trimmed = dir.trim_end_matches('/');
         if trimmed.is_empty() {
             continue;
@@ -724,6 +725,7 @@ impl<'a> AnchorIndex<'a> {
 fn anchor_checks(
     planned: &[OutputPage<'_>],
     rendered: &[Option<(Fingerprint, Arc<RenderedPage>)>],
+    bodies: &[Option<&RenderedPage>],
     previous: Option<cache::AnchorChecks>,
 ) -> Vec<Option<(Arc<RenderedPage>, Vec<Diagnostic>)>> {
     let previous = previous.map(|checks| checks.pages).unwrap_or_default();
@@ -733,9 +735,8 @@ fn anchor_checks(
     };
     // The index of every page's anchors costs more than the checks of an edit's few pages:
     // made only when a page has to be checked.
-    let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
     let needed = (0..planned.len()).any(|i| matches!(planned[i].source, Source::Own(_)) && kept(i).is_none());
-    let index = needed.then(|| AnchorIndex::new(planned, &bodies));
+    let index = needed.then(|| AnchorIndex::new(planned, bodies));
     (0..planned.len())
         .into_par_iter()
         .map(|i| {

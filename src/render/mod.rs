@@ -14,11 +14,12 @@ use anyhow::Result;
 use jiff::civil::Date;
 
 use crate::config::Config;
-use crate::content::{Locale, Page, PageMap, PageRef, Site, page::parent_folder};
+use crate::content::page::{parent_folder, url_path};
+use crate::content::{Locale, Page, PageMap, PageRef, Site};
 use crate::i18n::{Translations, UiStrings};
 use crate::l10n::sections::Change;
 use crate::l10n::{L10nReport, SourceChanges, TranslationStatus};
-use crate::markdown::{RenderedPage, page_dir_of};
+use crate::markdown::RenderedPage;
 use crate::output::{encode_path, relative_url};
 use context::{
     Alternate, ChangedSection, ChildLink, ChooserContext, DateView, LanguageLink, Link, NavView, PageContext, PageView,
@@ -230,7 +231,7 @@ impl RenderContext<'_> {
             || output.key.ends_with('/')
             || output.key.ends_with("index.md")
             || output.key.ends_with("index.yml");
-        let kind = if page_dir_of(&output.key).is_empty() {
+        let kind = if url_path(&output.key).is_empty() {
             "home"
         } else if is_section {
             "section"
@@ -261,7 +262,7 @@ impl RenderContext<'_> {
                 status,
                 machine_translated,
                 source_href: if source_has_page && locale != source_locale {
-                    relative_url(&dir, &format!("{source_locale}/{}", page_dir_of(&output.key)))
+                    relative_url(&dir, &format!("{source_locale}/{}", url_path(&output.key)))
                 } else {
                     String::new()
                 },
@@ -314,7 +315,7 @@ impl RenderContext<'_> {
         let Some(diff) = self.source_changes.get(&PageRef(output.locale, &output.key)) else {
             return Vec::new();
         };
-        let source_page = relative_url(dir, &format!("{}/{}", self.config.default_locale, page_dir_of(&output.key)));
+        let source_page = relative_url(dir, &format!("{}/{}", self.config.default_locale, url_path(&output.key)));
         diff.sections
             .iter()
             .map(|section| {
@@ -340,7 +341,7 @@ impl RenderContext<'_> {
     fn canonical(&self, output: &OutputPage<'_>) -> String {
         match output.source {
             Source::Fallback(_) => {
-                self.absolute_url(&format!("{}/{}", self.config.default_locale, page_dir_of(&output.key)))
+                self.absolute_url(&format!("{}/{}", self.config.default_locale, url_path(&output.key)))
             }
             _ => self.absolute_url(&output.dir()),
         }
@@ -359,7 +360,7 @@ impl RenderContext<'_> {
 
     fn alternates(&self, output: &OutputPage<'_>) -> Vec<Alternate> {
         let versions = self.real_versions(output);
-        let key_dir = page_dir_of(&output.key);
+        let key_dir = url_path(&output.key);
         let mut alternates: Vec<Alternate> = versions
             .iter()
             .map(|locale| Alternate {
@@ -386,8 +387,7 @@ impl RenderContext<'_> {
                 let exists = matches!(output.source, Source::Listing)
                     || content.pages.contains_key(&output.key)
                     || source.pages.contains_key(&output.key);
-                let target =
-                    if exists { format!("{locale}/{}", page_dir_of(&output.key)) } else { format!("{locale}/") };
+                let target = if exists { format!("{locale}/{}", url_path(&output.key)) } else { format!("{locale}/") };
                 self.language_link(locale, output.locale, relative_url(dir, &target))
             })
             .collect()
@@ -424,7 +424,7 @@ impl RenderContext<'_> {
                 ChildLink {
                     title: summary.title,
                     description: summary.description,
-                    href: relative_url(dir, &format!("{}/{}", output.locale, page_dir_of(key))),
+                    href: relative_url(dir, &format!("{}/{}", output.locale, url_path(key))),
                 }
             })
             .collect()
@@ -442,10 +442,8 @@ impl RenderContext<'_> {
         let title_of = |key: &str| {
             self.summaries.get(&(locale.clone(), key.to_string())).map_or_else(|| key.to_string(), |s| s.title.clone())
         };
-        let link_to = |key: &str| Link {
-            title: title_of(key),
-            href: relative_url(dir, &format!("{locale}/{}", page_dir_of(key))),
-        };
+        let link_to =
+            |key: &str| Link { title: title_of(key), href: relative_url(dir, &format!("{locale}/{}", url_path(key))) };
         let mut breadcrumbs =
             vec![Link { title: strings.get("home").to_string(), href: relative_url(dir, &format!("{locale}/")) }];
         let ancestors = nav.ancestors(&output.key);
@@ -511,7 +509,7 @@ impl RenderContext<'_> {
             let context = SidebarContext { items: nav.sidebar(open_path, &href), t: strings.as_map() };
             self.theme.render("sidebar.html", &context)
         })?;
-        let own = format!("{up}{locale}/{}", encode_path(&page_dir_of(&output.key)));
+        let own = format!("{up}{locale}/{}", encode_path(&url_path(&output.key)));
         Ok(Some(SidebarHtml::marking(html, &own)))
     }
 
@@ -637,7 +635,7 @@ fn target_href(locale: &Locale, dir: &str, target: &NavTarget) -> String {
     match target {
         NavTarget::None => String::new(),
         NavTarget::Page { key, fragment } => {
-            let mut url = relative_url(dir, &format!("{locale}/{}", page_dir_of(key)));
+            let mut url = relative_url(dir, &format!("{locale}/{}", url_path(key)));
             if let Some(fragment) = fragment {
                 url.push('#');
                 url.push_str(fragment);

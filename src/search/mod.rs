@@ -19,7 +19,8 @@ use anyhow::Result;
 
 use crate::config::Config;
 use crate::content::Locale;
-use crate::markdown::{RenderedPage, page_dir_of};
+use crate::content::page::url_path;
+use crate::markdown::RenderedPage;
 use crate::output::{Bytes, Deferred, Output};
 use crate::render::{self, OutputPage, Source};
 use index::Document;
@@ -61,9 +62,7 @@ pub fn write_index(
         .par_iter()
         .zip(records)
         .filter(|(page, _)| page.locale == locale)
-        .filter_map(|(page, record)| {
-            Some(Document { url: page_dir_of(&page.key), record: Arc::clone(record.as_ref()?) })
-        })
+        .filter_map(|(page, record)| Some(Document { url: url_path(&page.key), record: Arc::clone(record.as_ref()?) }))
         .collect();
     let make = move || index::assemble(documents).into_iter().map(|(name, bytes)| (name, Bytes::from(bytes))).collect();
     output.write_deferred(&format!("{locale}/{FOLDER}/"), Deferred::new(make))
