@@ -4,14 +4,17 @@
 //! every rendering thread, and a cache so identical blocks (translations repeat their
 //! source's code verbatim) are highlighted once per build.
 
+mod lines;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
-use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
+use syntect::html::{ClassStyle, css_for_theme_with_class_style};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
-use syntect::util::LinesWithEndings;
 use two_face::theme::EmbeddedThemeName;
+
+use lines::LineMemo;
 
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
@@ -29,6 +32,8 @@ pub struct Highlighter {
     /// this build used it (only used blocks go to the persistent cache, so it does not
     /// grow with code that no page shows any more).
     cache: Mutex<HashMap<BlockKey, CachedBlock>>,
+    /// Lines highlighted so far: distinct blocks still share most of their lines.
+    lines: LineMemo,
     /// Off only to measure what highlighting costs (`POLYDOC_NO_HIGHLIGHT`).
     enabled: bool,
 }
@@ -41,7 +46,12 @@ impl Default for Highlighter {
 
 impl Highlighter {
     pub fn new() -> Highlighter {
-        Highlighter { syntaxes: two_face::syntax::extra_newlines(), cache: Mutex::new(HashMap::new()), enabled: true }
+        Highlighter {
+            syntaxes: two_face::syntax::extra_newlines(),
+            cache: Mutex::new(HashMap::new()),
+            lines: LineMemo::default(),
+            enabled: true,
+        }
     }
 
     /// A highlighter that leaves all code plain, for measuring the cost of highlighting.
@@ -122,15 +132,11 @@ impl Highlighter {
     }
 
     fn classed_html(&self, syntax: &SyntaxReference, code: &str) -> String {
-        let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &self.syntaxes, CLASS_STYLE);
-        for line in LinesWithEndings::from(code) {
-            if generator.parse_html_for_line_which_includes_newline(line).is_err() {
-                let mut plain = String::new();
-                pulldown_cmark_escape::escape_html_body_text(&mut plain, code).ok();
-                return plain;
-            }
-        }
-        generator.finalize()
+        self.lines.classed_html(syntax, &self.syntaxes, CLASS_STYLE, code).unwrap_or_else(|_| {
+            let mut plain = String::new();
+            pulldown_cmark_escape::escape_html_body_text(&mut plain, code).ok();
+            plain
+        })
     }
 
     fn syntax_for(&self, language: &str) -> Option<&SyntaxReference> {
