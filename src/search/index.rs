@@ -59,19 +59,12 @@ impl PageRecord {
     /// The record of a page titled `title` whose rendered body is `html`.
     pub fn new(tokenizer: &Tokenizer, title: &str, html: &str) -> PageRecord {
         let body = text::extract(html);
-        let mut index: HashMap<String, usize> = HashMap::new();
         let mut record = PageRecord { title: title.to_string(), ..PageRecord::default() };
-        let mut counts: Vec<(u32, u32)> = Vec::new();
+        // Per distinct word: (count, where).
+        let mut counts: hashbrown::HashMap<String, (u32, u32), foldhash::fast::RandomState> =
+            hashbrown::HashMap::with_capacity_and_hasher(512, Default::default());
         let mut add = |word: &str, place: u32, counted: bool| {
-            let at = match index.get(word) {
-                Some(&at) => at,
-                None => {
-                    index.insert(word.to_string(), counts.len());
-                    counts.push((0, IN_BODY));
-                    counts.len() - 1
-                }
-            };
-            let entry = &mut counts[at];
+            let entry = counts.entry_ref(word).or_insert((0, IN_BODY));
             entry.0 += u32::from(counted);
             entry.1 = entry.1.max(place);
         };
@@ -82,12 +75,13 @@ impl PageRecord {
             length += 1;
             add(w, IN_BODY, true);
         });
-        let mut words: Vec<(String, usize)> = index.into_iter().collect();
-        words.sort_unstable();
-        for (word, at) in words {
-            record.words.push_str(&word);
+        let mut words: Vec<(&String, &(u32, u32))> = counts.iter().collect();
+        words.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        record.words.reserve(words.iter().map(|(word, _)| word.len() + 1).sum());
+        record.stats.reserve_exact(words.len());
+        for (word, &(count, place)) in words {
+            record.words.push_str(word);
             record.words.push('\n');
-            let (count, place) = counts[at];
             record.stats.push(count.clamp(1, u32::MAX >> 2) << 2 | place);
         }
         record.length = length;

@@ -75,7 +75,18 @@ pub fn extract(html: &str) -> BodyText {
         if skipping.is_none() && lt > i {
             push_text(&mut out, &html[i..lt], in_heading > 0);
         }
-        let tag = Tag::parse(&html[lt..]);
+        // Highlighted code is mostly `<span class="…">` and `</span>`: inline, never
+        // skipped, never a heading, so nothing to do but step over them.
+        let rest = &html[lt..];
+        if rest.starts_with("</span>") {
+            i = lt + "</span>".len();
+            continue;
+        }
+        if rest.starts_with("<span ") {
+            i = lt + find_tag_end(rest);
+            continue;
+        }
+        let tag = Tag::parse(rest);
         i = lt + tag.len.max(1);
         if tag.name.is_empty() {
             // A lone `<` (escaped text never has one, but raw HTML may): keep it as text.
@@ -125,17 +136,33 @@ fn is_heading(name: &str) -> bool {
 /// Appends text (still entity-encoded) with whitespace collapsed.
 fn push_text(out: &mut BodyText, raw: &str, in_heading: bool) {
     let decoded = decode_entities(raw);
-    for (i, part) in decoded.split(char::is_whitespace).enumerate() {
-        if i > 0 {
-            push_space(&mut out.text);
-            if in_heading && !out.headings.is_empty() && !out.headings.ends_with([' ', '\n']) {
-                out.headings.push(' ');
-            }
+    // Highlighted code calls this for every token between its `<span>`s: ASCII text is cut
+    // at ASCII whitespace byte by byte; other text by Unicode's whitespace.
+    if decoded.is_ascii() {
+        push_parts(out, decoded.split(|c: char| c.is_ascii_whitespace() || c == '\x0B'), in_heading);
+    } else {
+        push_parts(out, decoded.split(char::is_whitespace), in_heading);
+    }
+}
+
+/// Appends the parts of a text cut at whitespace, a space between each two.
+fn push_parts<'a>(out: &mut BodyText, mut parts: impl Iterator<Item = &'a str>, in_heading: bool) {
+    if let Some(first) = parts.next() {
+        push_part(out, first, in_heading);
+    }
+    for part in parts {
+        push_space(&mut out.text);
+        if in_heading && !out.headings.is_empty() && !out.headings.ends_with([' ', '\n']) {
+            out.headings.push(' ');
         }
-        out.text.push_str(part);
-        if in_heading {
-            out.headings.push_str(part);
-        }
+        push_part(out, part, in_heading);
+    }
+}
+
+fn push_part(out: &mut BodyText, part: &str, in_heading: bool) {
+    out.text.push_str(part);
+    if in_heading {
+        out.headings.push_str(part);
     }
 }
 
@@ -179,7 +206,10 @@ impl Tag<'_> {
             return none(end);
         }
         let attributes = &inner[name_len..];
-        let hidden_tablist = !closing && attributes.contains("role=\"tablist\"") && attributes.contains("hidden");
+        let hidden_tablist = !closing
+            && name.eq_ignore_ascii_case("div")
+            && attributes.contains("role=\"tablist\"")
+            && attributes.contains("hidden");
         Tag { name, closing, self_closing: attributes.trim_end().ends_with('/'), hidden_tablist, len: end }
     }
 }
@@ -187,14 +217,16 @@ impl Tag<'_> {
 /// The offset just past the `>` that ends the tag at the start of `s`, minding quoted
 /// attribute values; the end of `s` when the tag never ends.
 fn find_tag_end(s: &str) -> usize {
-    let mut quote: Option<u8> = None;
-    for (at, &b) in s.as_bytes().iter().enumerate().skip(1) {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return at + 1,
-            None => {}
+    let bytes = s.as_bytes();
+    let mut at = 1;
+    while let Some(found) = memchr::memchr3(b'>', b'"', b'\'', &bytes[at..]) {
+        let found = at + found;
+        match bytes[found] {
+            b'>' => return found + 1,
+            quote => match memchr::memchr(quote, &bytes[found + 1..]) {
+                Some(close) => at = found + 1 + close + 1,
+                None => return s.len(),
+            },
         }
     }
     s.len()
@@ -279,6 +311,8 @@ mod tests {
         assert_eq!(extract("<p>容<em>器</em>化</p>").text, "容器化");
         assert_eq!(extract("<P>a<SPAN>b</Span>c<strong>d</strong><div>e</div>").text, "abcd e");
         assert!(!is_inline("spanner") && !is_inline("") && is_inline("SPAN"));
+        let highlighted = extract("<h2><span class=\"a>\">Get</span>-Item</h2><template><span x>no</span></template>");
+        assert_eq!((highlighted.text.as_str(), highlighted.headings.as_str()), ("Get-Item", "Get-Item\n"));
     }
 
     #[test]

@@ -33,30 +33,52 @@ impl Tokenizer {
 
     /// Calls `word` with each word of `text`, lowercased, in order.
     pub fn words(&self, text: &str, mut word: impl FnMut(&str)) {
+        let is_separator = |b: u8| b.is_ascii() && !b.is_ascii_alphanumeric();
+        let bytes = text.as_bytes();
         let mut lower = String::new();
-        for piece in text.split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric()) {
-            if piece.is_empty() {
+        let mut at = 0;
+        while at < bytes.len() {
+            if is_separator(bytes[at]) {
+                at += 1;
                 continue;
             }
-            if piece.is_ascii() {
-                if piece.len() <= MAX_WORD_BYTES {
+            // A piece: the run up to the next ASCII separator (so both ends are character
+            // boundaries).
+            let start = at;
+            let mut ascii = true;
+            while at < bytes.len() && !is_separator(bytes[at]) {
+                ascii &= bytes[at].is_ascii();
+                at += 1;
+            }
+            let piece = &text[start..at];
+            if ascii {
+                if piece.len() > MAX_WORD_BYTES {
+                    continue;
+                }
+                if piece.bytes().any(|b| b.is_ascii_uppercase()) {
                     lower.clear();
                     lower.push_str(piece);
                     lower.make_ascii_lowercase();
                     word(&lower);
+                } else {
+                    word(piece);
                 }
                 continue;
             }
-            let mut start = 0;
+            let mut segment_start = 0;
             for (end, kind) in self.segmenter.segment_str(piece).iter_with_word_type() {
-                let segment = &piece[start..end];
-                start = end;
+                let segment = &piece[segment_start..end];
+                segment_start = end;
                 if !kind.is_word_like() || segment.len() > MAX_WORD_BYTES {
                     continue;
                 }
-                lower.clear();
-                lower.extend(segment.chars().flat_map(char::to_lowercase));
-                word(&lower);
+                if segment.chars().all(is_caseless) {
+                    word(segment);
+                } else {
+                    lower.clear();
+                    lower.extend(segment.chars().flat_map(char::to_lowercase));
+                    word(&lower);
+                }
             }
         }
     }
@@ -67,6 +89,13 @@ impl Tokenizer {
         self.words(text, |w| words.push(w.to_string()));
         words
     }
+}
+
+/// Characters that lowercasing leaves as they are, known without a table lookup: ASCII
+/// lowercase letters and digits, and the CJK blocks (U+3000-U+9FFF: punctuation, kana,
+/// ideographs), which have no case.
+fn is_caseless(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || ('\u{3000}'..='\u{9FFF}').contains(&c)
 }
 
 #[cfg(test)]
@@ -107,6 +136,14 @@ mod tests {
     #[test]
     fn non_ascii_letters_are_lowercased_with_unicode_rules() {
         assert_eq!(words("CAFÉ Ärger"), ["café", "ärger"]);
+    }
+
+    #[test]
+    fn caseless_characters_are_their_own_lowercase() {
+        let caseless = ('\0'..=char::MAX).filter(|&c| is_caseless(c));
+        for c in caseless {
+            assert!(c.to_lowercase().eq([c]), "{c:?} has a lowercase form");
+        }
     }
 
     #[test]
