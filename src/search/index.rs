@@ -14,11 +14,8 @@
 //! script reads `index.json`, then only the term chunks its words fall in and the page
 //! chunks of the results it shows.
 
-use std::fmt::Write as _;
-
-use foldhash::HashMap;
-use foldhash::HashMapExt as _;
 use rayon::prelude::*;
+use std::hash::BuildHasher as _;
 
 use super::text;
 use super::tokenize::Tokenizer;
@@ -108,27 +105,36 @@ pub struct Document {
 pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
     let total_length: u64 = documents.iter().map(|d| u64::from(d.record.length)).sum();
     let average = (total_length as f64 / documents.len().max(1) as f64).max(1.0);
-    // Postings as flat `[page id, code, page id, code, …]`, page ids ascending. Each
-    // worker collects a run of pages; runs are merged in order, so ids stay ascending.
-    let postings: HashMap<&str, Vec<u32>> = documents
-        .par_iter()
-        .enumerate()
-        .fold(HashMap::new, |mut postings: HashMap<&str, Vec<u32>>, (id, document)| {
-            let length_norm = 1.0 - B + B * f64::from(document.record.length) / average;
-            for (word, count, place) in document.record.words() {
-                let list = postings.entry(word).or_default();
-                list.push(id as u32);
-                list.push(code(count, length_norm, place));
+    // Postings as flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
+    // split among the workers by hash: each walks every page in order and keeps its own
+    // terms, so no worker's postings need merging with another's.
+    let parts = rayon::current_num_threads().max(1);
+    let hasher = foldhash::fast::FixedState::with_seed(0);
+    // The high half of the hash picks the part: the tables index by the low bits.
+    let part_of = |hash: u64| (hash >> 32) as usize % parts;
+    let postings: Vec<Vec<(&str, Vec<u32>)>> = (0..parts)
+        .into_par_iter()
+        .map(|part| {
+            let mut table: hashbrown::HashTable<(&str, Vec<u32>)> = hashbrown::HashTable::new();
+            for (id, document) in documents.iter().enumerate() {
+                let length_norm = 1.0 - B + B * f64::from(document.record.length) / average;
+                for (word, count, place) in document.record.words() {
+                    let hash = hasher.hash_one(word);
+                    if part_of(hash) != part {
+                        continue;
+                    }
+                    let (_, list) = table
+                        .entry(hash, |(term, _)| *term == word, |(term, _)| hasher.hash_one(term))
+                        .or_insert_with(|| (word, Vec::new()))
+                        .into_mut();
+                    list.push(id as u32);
+                    list.push(code(count, length_norm, place));
+                }
             }
-            postings
+            table.into_iter().collect()
         })
-        .reduce(HashMap::new, |mut left, right| {
-            for (term, list) in right {
-                left.entry(term).or_default().extend(list);
-            }
-            left
-        });
-    let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().collect();
+        .collect();
+    let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().flatten().collect();
     terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
 
     let mut files = Vec::new();
@@ -170,15 +176,19 @@ fn code(count: u32, length_norm: f64, place: u32) -> u32 {
 
 /// `["term",[id,code,…]]` with page ids delta-encoded (smaller numbers, fewer bytes).
 fn term_entry(term: &str, list: &[u32]) -> String {
-    let mut entry = serde_json::to_string(term).unwrap_or_default();
-    entry.insert(0, '[');
+    let mut entry = String::with_capacity(term.len() + 8 + list.len() * 4);
+    entry.push('[');
+    entry.push_str(&serde_json::to_string(term).unwrap_or_default());
     entry.push_str(",[");
+    let mut numbers = itoa::Buffer::new();
     let mut previous = 0;
     for (i, pair) in list.chunks_exact(2).enumerate() {
         if i > 0 {
             entry.push(',');
         }
-        let _ = write!(entry, "{},{}", pair[0] - previous, pair[1]);
+        entry.push_str(numbers.format(pair[0] - previous));
+        entry.push(',');
+        entry.push_str(numbers.format(pair[1]));
         previous = pair[0];
     }
     entry.push_str("]]");
