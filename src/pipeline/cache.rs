@@ -622,6 +622,41 @@ impl BuildCache {
 }
 
 /// A search record as the body store holds it.
+/// How much of the search records a build makes it keeps in memory (they are read back
+/// from the body store when their locale's index is made). Small sites keep them all;
+/// on a site of 100,000 pages they would take about a gigabyte.
+/// `POLYDOC_RECORDS_HELD_BYTES` overrides it (tests set 0 to store every record).
+pub(super) fn records_held_limit() -> usize {
+    const RECORDS_HELD_BYTES: usize = 128 << 20;
+    std::env::var("POLYDOC_RECORDS_HELD_BYTES").ok().and_then(|bytes| bytes.parse().ok()).unwrap_or(RECORDS_HELD_BYTES)
+}
+
+impl BuildCache {
+    /// A record just made: kept in memory while the records held so far (`held`, in bytes)
+    /// stay under `limit`, else appended to the body store when one is open
+    /// (and kept in memory when it cannot be: like a body, it is written again at save).
+    pub(super) fn record_made(
+        &self,
+        record: Option<Arc<PageRecord>>,
+        held: &std::sync::atomic::AtomicUsize,
+        limit: usize,
+    ) -> SearchRecord {
+        #[cfg(feature = "search")]
+        if let Some(made) = &record {
+            use std::sync::atomic::Ordering;
+            let size = made.heap_bytes();
+            if held.fetch_add(size, Ordering::Relaxed) + size > limit {
+                held.fetch_sub(size, Ordering::Relaxed);
+                if let Ok(Some(blob)) = encode_record(made).and_then(|bytes| self.put(&bytes)) {
+                    return SearchRecord::Stored(blob);
+                }
+            }
+        }
+        let _ = (held, limit);
+        SearchRecord::Made(record)
+    }
+}
+
 fn encode_record(record: &PageRecord) -> Result<Vec<u8>> {
     let bytes = postcard::to_stdvec(record).context("a search record")?;
     Ok(lz4_flex::compress_prepend_size(&bytes))
@@ -722,4 +757,27 @@ fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf>> {
     let mut encoded = Vec::new();
     lz4_flex::frame::FrameDecoder::new(compressed).read_to_end(&mut encoded).ok()?;
     postcard::from_bytes(&encoded).ok()
+}
+
+#[cfg(all(test, feature = "search"))]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[test]
+    fn records_over_the_limit_go_to_the_body_store_and_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = BuildCache { store_dir: Some(dir.path().to_path_buf()), ..BuildCache::default() };
+        cache.begin_store().unwrap();
+        let tokenizer = crate::search::tokenize::Tokenizer::new();
+        let record = Arc::new(PageRecord::new(&tokenizer, "Containers", "<p>Containers share the host kernel.</p>"));
+        let held = AtomicUsize::new(0);
+        let under = cache.record_made(Some(Arc::clone(&record)), &held, usize::MAX);
+        assert!(matches!(under, SearchRecord::Made(Some(_))));
+        let over = cache.record_made(Some(Arc::clone(&record)), &held, record.heap_bytes());
+        assert!(matches!(over, SearchRecord::Stored(_)), "the second record passes the limit");
+        cache.end_store().unwrap();
+        assert_eq!(cache.search_record(&over).unwrap().as_deref(), Some(&*record));
+    }
 }

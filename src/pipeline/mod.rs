@@ -426,6 +426,7 @@ fn render_markdown(
     }
     let cache_ref = &*cache;
     let cached = &cache.bodies;
+    let (records_held, records_limit) = (std::sync::atomic::AtomicUsize::new(0), cache::records_held_limit());
     let render_one = |output: &OutputPage<'_>| {
         let page = output.page()?;
         let fingerprint = fingerprints.body(output, page, page.text_hash());
@@ -449,7 +450,11 @@ fn render_markdown(
         let body = markdown::render(page, &context);
         let read_files = read_files.into_inner().into_iter().map(|file| (file_stamp(&file), file)).map(|(s, f)| (f, s));
         let search = match inputs.indexer {
-            Some(indexer) => SearchRecord::Made(search_record(indexer, inputs.config, output, &body)),
+            Some(indexer) => cache_ref.record_made(
+                search_record(indexer, inputs.config, output, &body),
+                &records_held,
+                records_limit,
+            ),
             None => SearchRecord::Unmade,
         };
         let mut body = CachedBody::new(fingerprint, body, read_files.collect(), search);

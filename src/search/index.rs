@@ -89,6 +89,11 @@ impl PageRecord {
         record
     }
 
+    /// The bytes its text and numbers take on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.words.len() + self.stats.len() * size_of::<u32>() + self.title.len() + self.excerpt.len()
+    }
+
     /// `(word, count, where)` for each distinct word.
     fn words(&self) -> impl Iterator<Item = (&str, u32, u32)> {
         self.words.split_terminator('\n').zip(&self.stats).map(|(word, stat)| (word, stat >> 2, stat & 3))

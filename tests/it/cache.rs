@@ -171,3 +171,25 @@ fn a_search_index_is_made_from_cached_bodies_after_a_build_without_one() {
     site.edit("content/en-us/about/containers-vs-vm.md", "The two are not rivals", "The two are no rivals");
     assert_cached_build_equals_cold(&site);
 }
+
+#[test]
+fn search_records_stored_as_they_are_made_give_the_same_index() {
+    // A large site's records go to the body store as they are made instead of staying in
+    // memory; with no room for any, the corpus's output must be what it is with all held.
+    let site = TestSite::corpus("windows-containers");
+    let root = site.root().to_str().expect("a UTF-8 temporary path").to_string();
+    let stored = std::process::Command::new(env!("CARGO_BIN_EXE_polydoc"))
+        .args(["build", "--root", &root])
+        .env("POLYDOC_RECORDS_HELD_BYTES", "0")
+        .output()
+        .expect("run polydoc");
+    assert!(stored.status.success(), "{}", String::from_utf8_lossy(&stored.stderr));
+    assert!(site.public().join("zh-cn/_search/index.json").is_file());
+    assert_cached_build_equals_cold(&site);
+    // An edit makes its locale's index again from records read back from the store.
+    let source = "content/en-us/about/containers-vs-vm.md";
+    let text = site.read(source);
+    let line = text.lines().find(|l| l.starts_with("title:")).expect("a title").to_string();
+    site.edit(source, &line, "title: Containers vs. virtual machines, compared");
+    assert_cached_build_equals_cold(&site);
+}
