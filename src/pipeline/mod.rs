@@ -276,13 +276,15 @@ pub fn run(
             children: &children,
             sidebars: &sidebars,
         };
-        summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
-        timings.mark("templates");
+        // The index first: making it takes memory for a moment, which the templates then
+        // reuse, instead of adding to what they leave behind.
         #[cfg(feature = "search")]
         if let Some(indexer) = &indexer {
             write_search_index(indexer, config, cache, output, &planned)?;
             timings.mark("search");
         }
+        summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
+        timings.mark("templates");
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
         timings.mark("site files");
         summary.written = true;

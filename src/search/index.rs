@@ -25,6 +25,8 @@ use super::tokenize::Tokenizer;
 pub const TERM_CHUNK_BYTES: usize = 64 * 1024;
 /// Page chunks are smaller: a result list of ten needs up to ten of them.
 pub const PAGE_CHUNK_BYTES: usize = 24 * 1024;
+/// Entries made in parallel at a time.
+const ENTRY_BATCH: usize = 4096;
 /// How much of a page's text the page chunk keeps for excerpts.
 pub const EXCERPT_BYTES: usize = 2048;
 
@@ -142,19 +144,37 @@ pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
     let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().flatten().collect();
     terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
 
+    // Entries are made in parallel a batch at a time and cut into chunks as they come:
+    // each term's postings are dropped once written out, and no list of every entry
+    // exists beside the chunks (on a large site, each would be hundreds of megabytes).
     let mut files = Vec::new();
-    let entries: Vec<(String, String)> =
-        terms.par_iter().map(|(term, list)| (term.to_string(), term_entry(term, list))).collect();
-    let term_chunks = named(chunk(entries.into_iter(), TERM_CHUNK_BYTES), "terms");
+    let mut term_chunks = Chunker::new(TERM_CHUNK_BYTES);
+    let mut terms = terms.into_iter();
+    loop {
+        let batch: Vec<(&str, Vec<u32>)> = terms.by_ref().take(ENTRY_BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let entries: Vec<(&str, String)> =
+            batch.into_par_iter().map(|(term, list)| (term, term_entry(term, &list))).collect();
+        for (term, entry) in entries {
+            term_chunks.push(term.to_string(), &entry);
+        }
+    }
     let mut term_index = Vec::new();
-    for (first, name, body) in term_chunks {
+    for (first, name, body) in named(term_chunks.finish(), "terms") {
         term_index.push((first, name.clone()));
         files.push((name, body));
     }
-    let entries: Vec<(usize, String)> = documents.par_iter().map(page_entry).enumerate().collect();
-    let page_chunks = named(chunk(entries.into_iter(), PAGE_CHUNK_BYTES), "pages");
+    let mut page_chunks = Chunker::new(PAGE_CHUNK_BYTES);
+    for (batch_at, batch) in documents.chunks(ENTRY_BATCH).enumerate() {
+        let entries: Vec<String> = batch.par_iter().map(page_entry).collect();
+        for (at, entry) in entries.iter().enumerate() {
+            page_chunks.push(batch_at * ENTRY_BATCH + at, entry);
+        }
+    }
     let mut page_index = Vec::new();
-    for (first, name, body) in page_chunks {
+    for (first, name, body) in named(page_chunks.finish(), "pages") {
         page_index.push((first, name.clone()));
         files.push((name, body));
     }
@@ -207,26 +227,37 @@ fn page_entry(document: &Document) -> String {
 
 /// Groups entries into JSON arrays of about `target` bytes; each chunk comes with the key
 /// of its first entry.
-fn chunk<K>(entries: impl Iterator<Item = (K, String)>, target: usize) -> Vec<(K, Vec<u8>)> {
-    let mut chunks = Vec::new();
-    let mut current: Option<(K, Vec<u8>)> = None;
-    for (key, entry) in entries {
-        let (_, body) = current.get_or_insert_with(|| (key, b"[".to_vec()));
+struct Chunker<K> {
+    target: usize,
+    current: Option<(K, Vec<u8>)>,
+    done: Vec<(K, Vec<u8>)>,
+}
+
+impl<K> Chunker<K> {
+    fn new(target: usize) -> Chunker<K> {
+        Chunker { target, current: None, done: Vec::new() }
+    }
+
+    fn push(&mut self, key: K, entry: &str) {
+        let (_, body) = self.current.get_or_insert_with(|| (key, b"[".to_vec()));
         if body.len() > 1 {
             body.push(b',');
         }
         body.extend_from_slice(entry.as_bytes());
-        if body.len() >= target {
-            let (first, mut body) = current.take().expect("a chunk in progress");
+        if body.len() >= self.target {
+            let (first, mut body) = self.current.take().expect("a chunk in progress");
             body.push(b']');
-            chunks.push((first, body));
+            self.done.push((first, body));
         }
     }
-    if let Some((first, mut body)) = current {
-        body.push(b']');
-        chunks.push((first, body));
+
+    fn finish(mut self) -> Vec<(K, Vec<u8>)> {
+        if let Some((first, mut body)) = self.current.take() {
+            body.push(b']');
+            self.done.push((first, body));
+        }
+        self.done
     }
-    chunks
 }
 
 /// Each chunk with its file name (hashing them is work enough to share out).
