@@ -143,7 +143,8 @@ pub fn run(
 ) -> Result<BuildSummary> {
     let started = Instant::now();
     let mut timings = Timings::new();
-    let site = Site::load_cached(config, &cache.files)?;
+    // Only a process that builds again (`serve`) gains from remembering what it read.
+    let site = if cache.keep_html { Site::load_cached(config, &cache.files)? } else { Site::load(config)? };
     timings.mark("load");
     let translations = Translations::load(config)?;
     let theme = Theme::reload(&config.root, cache.theme.as_ref())?;
