@@ -709,9 +709,9 @@ fn deferred_files<'a>(dir: &'a str, deferred: &'a Deferred) -> impl Iterator<Ite
     deferred.files().iter().map(move |(name, bytes)| (format!("{dir}{name}"), bytes.len() as u64))
 }
 
-/// Recorded files once they are in the output folder: each file made by a `Deferred`
-/// becomes a file of the previous output, known by its length.
-#[cfg(feature = "search")]
+/// Recorded files once they are in the output folder: each file written or made by a
+/// `Deferred` becomes a file of the previous output, known by its length, and its bytes
+/// leave memory.
 pub(super) fn settled(files: Vec<(String, Written)>) -> Vec<(String, Written)> {
     files
         .into_iter()
@@ -719,6 +719,7 @@ pub(super) fn settled(files: Vec<(String, Written)>) -> Vec<(String, Written)> {
             Written::Deferred(deferred) => {
                 deferred_files(&path, &deferred).map(|(path, len)| (path, Written::Previous(len))).collect()
             }
+            Written::Bytes(bytes) => vec![(path, Written::Previous(bytes.len() as u64))],
             file => vec![(path, file)],
         })
         .collect()

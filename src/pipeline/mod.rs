@@ -277,17 +277,17 @@ pub fn run(
             children: &children,
             sidebars: &sidebars,
         };
-        // The index first: making it takes memory for a moment, which the templates then
-        // reuse, instead of adding to what they leave behind.
+        // The index and the site-wide files first: making them takes memory for a moment,
+        // which the templates then reuse, instead of adding to what they leave behind.
         #[cfg(feature = "search")]
         if let Some(indexer) = &indexer {
             write_search_index(indexer, config, cache, output, &planned)?;
             timings.mark("search");
         }
-        summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
-        timings.mark("templates");
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
         timings.mark("site files");
+        summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
+        timings.mark("templates");
         summary.written = true;
     }
     summary.elapsed = started.elapsed();
@@ -1091,7 +1091,13 @@ fn write_site_files_cached(
     let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
     write_site_files(context, options, &recorder, planned)?;
     cache.dirty = true;
-    cache.site_files = Some((fingerprint, recorder.files.into_inner().expect("recorder lock")));
+    let mut files = recorder.files.into_inner().expect("recorder lock");
+    if !cache.keep_html {
+        // In the output folder now (the sitemap, the navigation JSON and the dashboard
+        // run to tens of megabytes on a large site): the next build needs their lengths.
+        files = cache::settled(files);
+    }
+    cache.site_files = Some((fingerprint, files));
     Ok(())
 }
 
