@@ -25,36 +25,77 @@ pub trait Output: Sync {
         Ok(false)
     }
     /// Stores under the folder `rel_dir` (`/`-terminated) the files `deferred` makes. The
-    /// default makes and writes them now; `serve` keeps them unmade until a request asks
-    /// for one, so work no page shows (the search index) stays out of the edit-to-reload
-    /// path.
+    /// default writes each as it is made, keeping only its length; `serve` keeps them
+    /// unmade until a request asks for one, so work no page shows (the search index) stays
+    /// out of the edit-to-reload path.
     fn write_deferred(&self, rel_dir: &str, deferred: Arc<Deferred>) -> Result<()> {
-        for (name, bytes) in deferred.files() {
-            self.write(&format!("{rel_dir}{name}"), Arc::clone(bytes))?;
-        }
-        Ok(())
+        deferred.write_each(&mut |name, bytes| self.write(&format!("{rel_dir}{name}"), bytes))
     }
 }
 
-/// The recipe of a folder's files, run once, when the files are first asked for.
+/// The recipe of a folder's files, run once: when the files are first asked for
+/// (`files`, `serve`), or to write each out as it is made (`write_each`, `build`: a large
+/// site's search index is hundreds of megabytes, never all in memory at once).
 pub struct Deferred {
     make: Mutex<Option<MakeFiles>>,
     files: std::sync::OnceLock<Vec<(String, Bytes)>>,
+    /// Each file's name and length, when `write_each` made them.
+    written: std::sync::OnceLock<Vec<(String, u64)>>,
 }
 
-type MakeFiles = Box<dyn FnOnce() -> Vec<(String, Bytes)> + Send>;
+/// Where made files go, one by one.
+pub type FileSink<'a> = dyn FnMut(String, Bytes) -> Result<()> + 'a;
+
+/// Makes the files, handing each to the sink as soon as it is made.
+type MakeFiles = Box<dyn FnOnce(&mut FileSink<'_>) -> Result<()> + Send>;
 
 impl Deferred {
-    pub fn new(make: impl FnOnce() -> Vec<(String, Bytes)> + Send + 'static) -> Arc<Deferred> {
-        Arc::new(Deferred { make: Mutex::new(Some(Box::new(make))), files: std::sync::OnceLock::new() })
+    pub fn new(make: impl FnOnce(&mut FileSink<'_>) -> Result<()> + Send + 'static) -> Arc<Deferred> {
+        Arc::new(Deferred {
+            make: Mutex::new(Some(Box::new(make))),
+            files: std::sync::OnceLock::new(),
+            written: std::sync::OnceLock::new(),
+        })
     }
 
     /// The files by name inside the folder, made on the first call.
     pub fn files(&self) -> &[(String, Bytes)] {
         self.files.get_or_init(|| {
-            let make = self.make.lock().expect("deferred lock").take();
-            make.map(|make| make()).unwrap_or_default()
+            let mut files = Vec::new();
+            if let Some(make) = self.make.lock().expect("deferred lock").take() {
+                // Collecting into memory cannot fail.
+                let _ = make(&mut |name, bytes| {
+                    files.push((name, bytes));
+                    Ok(())
+                });
+            }
+            files
         })
+    }
+
+    /// Hands each file to `sink`: each as it is made, keeping only names and lengths, or
+    /// the files made already.
+    pub fn write_each(&self, sink: &mut dyn FnMut(&str, Bytes) -> Result<()>) -> Result<()> {
+        let make = self.make.lock().expect("deferred lock").take();
+        if let Some(make) = make {
+            let mut lengths = Vec::new();
+            make(&mut |name, bytes| {
+                lengths.push((name.clone(), bytes.len() as u64));
+                sink(&name, bytes)
+            })?;
+            let _ = self.written.set(lengths);
+            return Ok(());
+        }
+        anyhow::ensure!(self.written.get().is_none(), "the files of a deferred folder were written once and not kept");
+        self.files().iter().try_for_each(|(name, bytes)| sink(name, Arc::clone(bytes)))
+    }
+
+    /// Each file's name and length, made now if need be.
+    pub fn lengths(&self) -> Vec<(String, u64)> {
+        match self.written.get() {
+            Some(written) => written.clone(),
+            None => self.files().iter().map(|(name, bytes)| (name.clone(), bytes.len() as u64)).collect(),
+        }
     }
 
     /// The file `name` inside the folder.
@@ -272,6 +313,41 @@ impl Output for Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn two_files() -> Arc<Deferred> {
+        Deferred::new(|sink| {
+            sink("a.json".to_string(), Arc::from(&b"[1]"[..]))?;
+            sink("b.json".to_string(), Arc::from(&b"[2,3]"[..]))
+        })
+    }
+
+    #[test]
+    fn deferred_files_are_streamed_once_and_remembered_by_length() {
+        let deferred = two_files();
+        let mut seen = Vec::new();
+        deferred
+            .write_each(&mut |name, bytes| {
+                seen.push((name.to_string(), bytes.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, [("a.json".to_string(), b"[1]".to_vec()), ("b.json".to_string(), b"[2,3]".to_vec())]);
+        assert_eq!(deferred.lengths(), [("a.json".to_string(), 3), ("b.json".to_string(), 5)]);
+        // Not kept, so not written twice by mistake.
+        assert!(deferred.write_each(&mut |_, _| Ok(())).is_err());
+        // Made in memory first (serve), they can be written any number of times.
+        let kept = two_files();
+        assert_eq!(kept.file("b.json").map(|b| b.len()), Some(5));
+        for _ in 0..2 {
+            let mut count = 0;
+            kept.write_each(&mut |_, _| {
+                count += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(count, 2);
+        }
+    }
 
     #[test]
     fn relative_urls_between_output_folders() {

@@ -706,7 +706,7 @@ pub(super) struct StoreWriter {
 
 /// The files a `Deferred` made in the folder `dir`: each one's output path and length.
 fn deferred_files<'a>(dir: &'a str, deferred: &'a Deferred) -> impl Iterator<Item = (String, u64)> + 'a {
-    deferred.files().iter().map(move |(name, bytes)| (format!("{dir}{name}"), bytes.len() as u64))
+    deferred.lengths().into_iter().map(move |(name, len)| (format!("{dir}{name}"), len))
 }
 
 /// Recorded files once they are in the output folder: each file written or made by a

@@ -19,6 +19,7 @@ use std::hash::BuildHasher as _;
 
 use super::text;
 use super::tokenize::Tokenizer;
+use crate::output::{Bytes, FileSink};
 
 /// Term chunks are cut once they pass this size: big enough that a query needs one or two,
 /// small enough that those load fast.
@@ -110,6 +111,19 @@ pub struct Document {
 
 /// The files of one locale's index: (file name inside `_search/`, bytes).
 pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut collect = |name: String, bytes: Bytes| {
+        files.push((name, bytes.to_vec()));
+        Ok(())
+    };
+    // Collecting into memory cannot fail.
+    let _ = assemble_into(documents, &mut collect);
+    files
+}
+
+/// Makes one locale's index, handing each file to `sink` as soon as it is made: chunks
+/// are not kept once handed over, so the index is never all in memory.
+pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyhow::Result<()> {
     let total_length: u64 = documents.iter().map(|d| u64::from(d.record.length)).sum();
     let average = (total_length as f64 / documents.len().max(1) as f64).max(1.0);
     // Postings as flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
@@ -144,39 +158,43 @@ pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
     let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().flatten().collect();
     terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
 
-    // Entries are made in parallel a batch at a time and cut into chunks as they come:
-    // each term's postings are dropped once written out, and no list of every entry
-    // exists beside the chunks (on a large site, each would be hundreds of megabytes).
-    let mut files = Vec::new();
+    // Entries are made in parallel a batch at a time and cut into chunks as they come,
+    // which go to the sink as they are finished: each term's postings are dropped once
+    // written out, and neither a list of every entry nor every chunk is ever held (on a
+    // large site, each would be hundreds of megabytes).
     let mut term_chunks = Chunker::new(TERM_CHUNK_BYTES);
+    let mut term_index = Vec::new();
     let mut terms = terms.into_iter();
     loop {
         let batch: Vec<(&str, Vec<u32>)> = terms.by_ref().take(ENTRY_BATCH).collect();
-        if batch.is_empty() {
-            break;
-        }
+        let last = batch.is_empty();
         let entries: Vec<(&str, String)> =
             batch.into_par_iter().map(|(term, list)| (term, term_entry(term, &list))).collect();
         for (term, entry) in entries {
             term_chunks.push(term.to_string(), &entry);
         }
-    }
-    let mut term_index = Vec::new();
-    for (first, name, body) in named(term_chunks.finish(), "terms") {
-        term_index.push((first, name.clone()));
-        files.push((name, body));
+        let finished = if last { term_chunks.finish() } else { term_chunks.take_finished() };
+        for (first, name, body) in named(finished, "terms") {
+            term_index.push((first, name.clone()));
+            sink(name, body.into())?;
+        }
+        if last {
+            break;
+        }
     }
     let mut page_chunks = Chunker::new(PAGE_CHUNK_BYTES);
-    for (batch_at, batch) in documents.chunks(ENTRY_BATCH).enumerate() {
+    let mut page_index = Vec::new();
+    let mut batches = documents.chunks(ENTRY_BATCH).enumerate().peekable();
+    while let Some((batch_at, batch)) = batches.next() {
         let entries: Vec<String> = batch.par_iter().map(page_entry).collect();
         for (at, entry) in entries.iter().enumerate() {
             page_chunks.push(batch_at * ENTRY_BATCH + at, entry);
         }
-    }
-    let mut page_index = Vec::new();
-    for (first, name, body) in named(page_chunks.finish(), "pages") {
-        page_index.push((first, name.clone()));
-        files.push((name, body));
+        let finished = if batches.peek().is_none() { page_chunks.finish() } else { page_chunks.take_finished() };
+        for (first, name, body) in named(finished, "pages") {
+            page_index.push((first, name.clone()));
+            sink(name, body.into())?;
+        }
     }
     let entry = serde_json::json!({
         "version": 1,
@@ -184,8 +202,7 @@ pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
         "term_chunks": term_index,
         "page_chunks": page_index,
     });
-    files.push(("index.json".to_string(), entry.to_string().into_bytes()));
-    files
+    sink("index.json".to_string(), entry.to_string().into_bytes().into())
 }
 
 /// A posting's code: where the word occurs in its low two bits, and above them BM25's
@@ -251,12 +268,17 @@ impl<K> Chunker<K> {
         }
     }
 
-    fn finish(mut self) -> Vec<(K, Vec<u8>)> {
+    /// The chunks finished so far, handed over.
+    fn take_finished(&mut self) -> Vec<(K, Vec<u8>)> {
+        std::mem::take(&mut self.done)
+    }
+
+    fn finish(&mut self) -> Vec<(K, Vec<u8>)> {
         if let Some((first, mut body)) = self.current.take() {
             body.push(b']');
             self.done.push((first, body));
         }
-        self.done
+        std::mem::take(&mut self.done)
     }
 }
 

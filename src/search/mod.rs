@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::content::Locale;
 use crate::content::page::url_path;
 use crate::markdown::RenderedPage;
-use crate::output::{Bytes, Deferred, Output};
+use crate::output::{Deferred, FileSink, Output};
 use crate::render::{self, OutputPage, Source};
 use index::Document;
 pub use index::PageRecord;
@@ -64,6 +64,6 @@ pub fn write_index(
         .filter(|(page, _)| page.locale == locale)
         .filter_map(|(page, record)| Some(Document { url: url_path(&page.key), record: Arc::clone(record.as_ref()?) }))
         .collect();
-    let make = move || index::assemble(documents).into_iter().map(|(name, bytes)| (name, Bytes::from(bytes))).collect();
+    let make = move |sink: &mut FileSink<'_>| index::assemble_into(documents, sink);
     output.write_deferred(&format!("{locale}/{FOLDER}/"), Deferred::new(make))
 }
