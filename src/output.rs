@@ -17,6 +17,11 @@ pub type Bytes = Arc<[u8]>;
 pub trait Output: Sync {
     /// Stores `bytes` at `rel_path` (relative to the output root, `/`-separated).
     fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()>;
+    /// Stores `bytes` at `rel_path` when the caller keeps no copy: the staging folder
+    /// writes them as they are, without first moving them into a shared `Bytes`.
+    fn write_owned(&self, rel_path: &str, bytes: Vec<u8>) -> Result<()> {
+        self.write(rel_path, bytes.into())
+    }
     /// Stores the file `from` at `rel_path`.
     fn copy(&self, rel_path: &str, from: &Path) -> Result<()>;
     /// Stores at `rel_path` the previous output's file there, if it has one of `len` bytes;
@@ -287,6 +292,11 @@ fn make_parent(root: &Path, path: &Path) -> Result<()> {
 
 impl Output for Staging {
     fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
+        let path = self.staging_path(rel_path)?;
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    fn write_owned(&self, rel_path: &str, bytes: Vec<u8>) -> Result<()> {
         let path = self.staging_path(rel_path)?;
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }

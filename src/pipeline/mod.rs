@@ -826,7 +826,7 @@ fn write_pages(
                 .with_context(|| format!("rendering {}", page.dir()))?;
             if !retain {
                 let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
-                output.write(&path, Bytes::from(html.into_bytes()))?;
+                output.write_owned(&path, html.into_bytes())?;
                 return Ok(PageOutcome::Rendered(None));
             }
             let exact = exact_fingerprint(fingerprints, &page_context, body_fingerprint);
@@ -836,10 +836,17 @@ fn write_pages(
                 return Ok(PageOutcome::Same(CachedPage { cheap, exact, ..previous.clone() }));
             }
             let html = context.render_page(&page_context).with_context(|| format!("rendering {}", page.dir()))?;
-            let html = Bytes::from(html.into_bytes());
-            output.write(&path, Arc::clone(&html))?;
             let len = html.len() as u64;
-            Ok(PageOutcome::Rendered(Some(CachedPage { cheap, exact, html: keep_html.then_some(html), len })))
+            let html = if keep_html {
+                let html = Bytes::from(html.into_bytes());
+                output.write(&path, Arc::clone(&html))?;
+                Some(html)
+            } else {
+                // Only its length is kept (the file is the copy): no shared copy to make.
+                output.write_owned(&path, html.into_bytes())?;
+                None
+            };
+            Ok(PageOutcome::Rendered(Some(CachedPage { cheap, exact, html, len })))
         })
         .collect::<Result<_>>()?;
     if let Some(bar) = &bar {
