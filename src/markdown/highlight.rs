@@ -102,6 +102,12 @@ impl Highlighter {
         blocks
     }
 
+    /// Drops the lines remembered so far (what is highlighted later is the same, only
+    /// slower to make).
+    pub fn forget_lines(&self) {
+        self.lines.clear();
+    }
+
     /// Like `code_block`, with the given 1-based lines marked (a snippet's `highlight`).
     pub fn code_block_marked(&self, info: &str, code: &str, marked: &[usize]) -> String {
         let language = info.split([' ', ',', '{']).next().unwrap_or("").trim();

@@ -633,13 +633,12 @@ impl BuildCache {
     }
 }
 
-/// A search record as the body store holds it.
 /// How much of the search records a build makes it keeps in memory (they are read back
-/// from the body store when their locale's index is made). Small sites keep them all;
-/// on a site of 100,000 pages they would take about a gigabyte.
+/// from the body store when their locale's index is made). Small sites keep them all
+/// (about 1 KB a page); on a site of 100,000 pages they would take a few hundred MB.
 /// `POLYDOC_RECORDS_HELD_BYTES` overrides it (tests set 0 to store every record).
 pub(super) fn records_held_limit() -> usize {
-    const RECORDS_HELD_BYTES: usize = 128 << 20;
+    const RECORDS_HELD_BYTES: usize = 64 << 20;
     std::env::var("POLYDOC_RECORDS_HELD_BYTES").ok().and_then(|bytes| bytes.parse().ok()).unwrap_or(RECORDS_HELD_BYTES)
 }
 
@@ -669,6 +668,7 @@ impl BuildCache {
     }
 }
 
+/// A search record as the body store holds it.
 fn encode_record(record: &PageRecord) -> Result<Vec<u8>> {
     let bytes = postcard::to_stdvec(record).context("a search record")?;
     Ok(lz4_flex::compress_prepend_size(&bytes))

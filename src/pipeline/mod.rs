@@ -194,6 +194,10 @@ pub fn run(
         }
     }
     let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
+    if !cache.keep_html {
+        // A one-off build highlights nothing more: the memory goes to the templates.
+        highlighter.forget_lines();
+    }
     timings.mark("markdown");
 
     // Which pages there are, in which order, follows from the set of files (`inputs.site`)

@@ -133,6 +133,13 @@ impl LineMemo {
         Ok(html)
     }
 
+    /// Forgets every line, returning the memory.
+    pub(super) fn clear(&self) {
+        for shard in &self.shards {
+            *shard.lock().expect("line memo lock") = Shard::default();
+        }
+    }
+
     fn key(&self, text: &str, scopes: &ScopeStack) -> u64 {
         let mut hasher = self.hasher.build_hasher();
         text.hash(&mut hasher);
@@ -178,7 +185,11 @@ mod tests {
             let expected = syntect_html(&syntaxes, syntax, code);
             assert_eq!(memo.classed_html(syntax, &syntaxes, STYLE, code).unwrap(), expected, "{code:?}");
         }
-        let remembered: usize = memo.shards.iter().map(|shard| shard.lock().unwrap().lines.len()).sum();
-        assert!(remembered > 5, "lines seen twice are remembered: {remembered}");
+        let remembered = || memo.shards.iter().map(|shard| shard.lock().unwrap().lines.len()).sum::<usize>();
+        assert!(remembered() > 5, "lines seen twice are remembered: {}", remembered());
+        memo.clear();
+        assert_eq!(remembered(), 0);
+        let (syntax, code) = blocks[0];
+        assert_eq!(memo.classed_html(syntax, &syntaxes, STYLE, code).unwrap(), syntect_html(&syntaxes, syntax, code));
     }
 }
