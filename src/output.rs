@@ -237,6 +237,11 @@ impl Staging {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 
+    fn write_file(&self, rel_path: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.staging_path(rel_path)?;
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    }
+
     /// The staging path for `rel_path`, its folder created.
     fn staging_path(&self, rel_path: &str) -> Result<PathBuf> {
         let path = self.dir.join(rel_path);
@@ -292,13 +297,11 @@ fn make_parent(root: &Path, path: &Path) -> Result<()> {
 
 impl Output for Staging {
     fn write(&self, rel_path: &str, bytes: Bytes) -> Result<()> {
-        let path = self.staging_path(rel_path)?;
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        self.write_file(rel_path, &bytes)
     }
 
     fn write_owned(&self, rel_path: &str, bytes: Vec<u8>) -> Result<()> {
-        let path = self.staging_path(rel_path)?;
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        self.write_file(rel_path, &bytes)
     }
 
     fn copy(&self, rel_path: &str, from: &Path) -> Result<()> {

@@ -70,6 +70,13 @@ impl BuildCache {
         BuildCache { retain: true, keep_html: true, ..BuildCache::default() }
     }
 
+    /// Whether this cache is kept by a process that builds the same site again (`serve`):
+    /// it keeps outputs in memory and gains from remembering what a build read. A one-off
+    /// `build` writes to disk and keeps only what the next process will need.
+    pub(super) fn builds_again(&self) -> bool {
+        self.keep_html
+    }
+
     /// Tells the next build which files changed since the last one (see
     /// `LoadCache::expect_changes`).
     pub fn expect_changes(&self, site_root: &Path, changed: Option<&[PathBuf]>) {

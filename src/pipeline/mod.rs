@@ -143,8 +143,8 @@ pub fn run(
 ) -> Result<BuildSummary> {
     let started = Instant::now();
     let mut timings = Timings::new();
-    // Only a process that builds again (`serve`) gains from remembering what it read.
-    let site = if cache.keep_html { Site::load_cached(config, &cache.files)? } else { Site::load(config)? };
+    // Only a process that builds again gains from remembering what it read.
+    let site = if cache.builds_again() { Site::load_cached(config, &cache.files)? } else { Site::load(config)? };
     timings.mark("load");
     let translations = Translations::load(config)?;
     let theme = Theme::reload(&config.root, cache.theme.as_ref())?;
@@ -194,7 +194,7 @@ pub fn run(
         }
     }
     let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
-    if !cache.keep_html {
+    if !cache.builds_again() {
         // A one-off build highlights nothing more: the memory goes to the templates.
         highlighter.forget_lines();
     }
@@ -1103,7 +1103,7 @@ fn write_site_files_cached(
     write_site_files(context, options, &recorder, planned)?;
     cache.dirty = true;
     let mut files = recorder.files.into_inner().expect("recorder lock");
-    if !cache.keep_html {
+    if !cache.builds_again() {
         // In the output folder now (the sitemap, the navigation JSON and the dashboard
         // run to tens of megabytes on a large site): the next build needs their lengths.
         files = cache::settled(files);
@@ -1164,7 +1164,7 @@ fn write_search_index(
     let fingerprints: Vec<(&Locale, Fingerprint)> =
         streams.into_iter().map(|(locale, stream)| (locale, blake3::hash(&stream))).collect();
     let search_files = &cache.search_files;
-    let on_disk = !cache.keep_html;
+    let on_disk = !cache.builds_again();
     // One locale after the other: assembling an index is parallel inside, and two at once
     // would hold both in memory.
     let written: Vec<Option<(Locale, RecordedFiles)>> = fingerprints

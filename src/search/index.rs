@@ -14,8 +14,9 @@
 //! script reads `index.json`, then only the term chunks its words fall in and the page
 //! chunks of the results it shows.
 
-use rayon::prelude::*;
 use std::hash::BuildHasher as _;
+
+use rayon::prelude::*;
 
 use super::text;
 use super::tokenize::Tokenizer;
