@@ -718,23 +718,18 @@ fn deferred_files<'a>(dir: &'a str, deferred: &'a Deferred) -> impl Iterator<Ite
 
 /// Recorded files once they are in the output folder: each file written or made by a
 /// `Deferred` becomes a file of the previous output, known by its length, and its bytes
-/// leave memory.
+/// leave memory. (What the state file would store, taken back.)
 pub(super) fn settled(files: Vec<(String, Written)>) -> Vec<(String, Written)> {
-    files
-        .into_iter()
-        .flat_map(|(path, file)| match file {
-            Written::Deferred(deferred) => {
-                deferred_files(&path, &deferred).map(|(path, len)| (path, Written::Previous(len))).collect()
-            }
-            Written::Bytes(bytes) => vec![(path, Written::Previous(bytes.len() as u64))],
-            file => vec![(path, file)],
-        })
-        .collect()
+    as_stored(&files).into_iter().map(|(path, file)| (path, file.into())).collect()
 }
 
 /// Recorded output files as stored: what was written is in the output folder now.
 fn stored_files((fingerprint, files): &RecordedFiles) -> StoredSiteFiles {
-    let files = files
+    (*fingerprint.as_bytes(), as_stored(files))
+}
+
+fn as_stored(files: &[(String, Written)]) -> Vec<(String, StoredFile)> {
+    files
         .iter()
         .flat_map(|(path, file)| match file {
             Written::Bytes(bytes) => vec![(path.clone(), StoredFile::Previous(bytes.len() as u64))],
@@ -745,21 +740,20 @@ fn stored_files((fingerprint, files): &RecordedFiles) -> StoredSiteFiles {
                 deferred_files(path, deferred).map(|(path, len)| (path, StoredFile::Previous(len))).collect()
             }
         })
-        .collect();
-    (*fingerprint.as_bytes(), files)
+        .collect()
+}
+
+impl From<StoredFile> for Written {
+    fn from(file: StoredFile) -> Written {
+        match file {
+            StoredFile::Copy(from) => Written::Copy(from),
+            StoredFile::Previous(len) => Written::Previous(len),
+        }
+    }
 }
 
 fn recorded_files((fingerprint, files): StoredSiteFiles) -> RecordedFiles {
-    let files = files
-        .into_iter()
-        .map(|(path, file)| {
-            let file = match file {
-                StoredFile::Copy(from) => Written::Copy(from),
-                StoredFile::Previous(len) => Written::Previous(len),
-            };
-            (path, file)
-        })
-        .collect();
+    let files = files.into_iter().map(|(path, file)| (path, file.into())).collect();
     (blake3::Hash::from_bytes(fingerprint), files)
 }
 
