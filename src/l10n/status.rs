@@ -25,7 +25,7 @@ pub enum TranslationStatus {
 }
 
 /// One page's standing in one locale.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageStatus {
     pub status: TranslationStatus,
     /// `ms.translationtype: MT`.

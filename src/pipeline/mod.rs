@@ -1054,8 +1054,19 @@ fn exact_fingerprint(
     hasher.finalize()
 }
 
-/// Lets serde write straight into a hasher.
+/// Lets serde (and `Hash`) write straight into a hasher.
 struct HashWriter<'a>(&'a mut blake3::Hasher);
+
+impl std::hash::Hasher for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// Unused: the blake3 hasher gives the fingerprint.
+    fn finish(&self) -> u64 {
+        0
+    }
+}
 
 impl std::io::Write for HashWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -1069,8 +1080,8 @@ impl std::io::Write for HashWriter<'_> {
 }
 
 /// Writes the site-wide files, replaying the previous build's when every input they are
-/// made from (the set of files, the config, navigation and titles, UI strings, theme) is
-/// unchanged. Asset files are copied by path, so their bytes need no fingerprint.
+/// made from (the set of files, the config, navigation and titles, UI strings, theme, the
+/// pages' translation statuses) is unchanged. Asset files are copied by path, so their bytes need no fingerprint.
 #[allow(clippy::too_many_arguments)] // The build's shared inputs, each needed here.
 fn write_site_files_cached(
     context: &RenderContext<'_>,
@@ -1092,6 +1103,9 @@ fn write_site_files_cached(
         hasher.update(inputs.strings[locale.as_str()].as_bytes());
     }
     hasher.update(format!("{:?}", options.locales).as_bytes());
+    // The translation dashboard shows every page's status, which a source edit that
+    // changes no title still changes.
+    std::hash::Hash::hash(&context.report.locales, &mut HashWriter(&mut hasher));
     let fingerprint = hasher.finalize();
     if let Some((cached, files)) = &cache.site_files
         && *cached == fingerprint

@@ -140,6 +140,20 @@ fn the_corpus_cached_build_equals_its_cold_build_after_a_translation_changes() {
 }
 
 #[test]
+fn the_dashboard_follows_a_source_edit_that_changes_no_title() {
+    // A paragraph edited in a source makes its translation stale: the translation
+    // dashboard must say so, though no page's navigation changed.
+    let site = TestSite::corpus("windows-containers");
+    site.build_ok();
+    let source = "content/en-us/about/containers-vs-vm.md";
+    let text = site.read(source);
+    let body = text.splitn(3, "---").nth(2).expect("a body after the front matter");
+    let paragraph = body.lines().find(|l| l.len() > 60 && l.starts_with(char::is_alphabetic)).expect("a paragraph");
+    site.edit(source, paragraph, &format!("{paragraph} Edited."));
+    assert_cached_build_equals_cold(&site);
+}
+
+#[test]
 fn the_body_store_is_compacted_when_most_of_it_is_dead() {
     let site = TestSite::example();
     site.build_ok();
