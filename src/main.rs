@@ -131,6 +131,17 @@ fn print_timings(summary: &BuildSummary) {
         summary.bodies_rendered,
         summary.rendered.len()
     );
+    if !summary.search_index.is_empty() {
+        let locales: Vec<String> = summary
+            .search_index
+            .iter()
+            .map(|(locale, (outcome, files))| match outcome {
+                pipeline::IndexOutcome::Kept => format!("{locale} kept"),
+                _ => format!("{locale} {} ({files} files written)", outcome.as_str()),
+            })
+            .collect();
+        eprintln!("search index: {}", locales.join(", "));
+    }
     if !summary.slowest.is_empty() {
         eprintln!("slowest pages (Markdown):");
         for (page, duration) in &summary.slowest {

@@ -29,6 +29,11 @@ pub trait Output: Sync {
     fn reuse(&self, _rel_path: &str, _len: u64) -> Result<bool> {
         Ok(false)
     }
+    /// The previous output's file at `rel_path`, when there is one to read (a build that
+    /// patches a file of the last build reads it here; `None` makes it write the file anew).
+    fn previous(&self, _rel_path: &str) -> Option<Vec<u8>> {
+        None
+    }
     /// Stores under the folder `rel_dir` (`/`-terminated) the files `deferred` makes. The
     /// default writes each as it is made, keeping only its length; `serve` keeps them
     /// unmade until a request asks for one, so work no page shows (the search index) stays
@@ -308,6 +313,10 @@ impl Output for Staging {
         let path = self.staging_path(rel_path)?;
         std::fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
         Ok(())
+    }
+
+    fn previous(&self, rel_path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.target.join(rel_path)).ok()
     }
 
     /// Keeps the previous output's file when it is there with the expected size.

@@ -48,6 +48,10 @@ pub struct BuildCache {
     /// Per locale, the search index's files and the fingerprint of the records they were
     /// made from.
     pub(super) search_files: HashMap<Locale, RecordedFiles>,
+    /// Per locale, the pages of its search index in id order, each with the fingerprint of
+    /// the body its record was made from: what tells a build which pages of the index
+    /// changed, so it can patch the index rather than assemble it again.
+    pub(super) search_pages: HashMap<Locale, IndexPages>,
     /// Whether pages' fingerprints are kept for a next build (a one-off `run` skips
     /// computing them).
     pub(super) retain: bool,
@@ -146,8 +150,10 @@ impl Output for Recorder<'_> {
 
 pub(super) type Fingerprint = blake3::Hash;
 
+/// One file written through a `Recorder`, by output path.
+pub(super) type RecordedFile = (String, Written);
 /// Files written through a `Recorder`, with the fingerprint of what they were made from.
-pub(super) type RecordedFiles = (Fingerprint, Vec<(String, Written)>);
+pub(super) type RecordedFiles = (Fingerprint, Vec<RecordedFile>);
 
 /// A rendered page body, the fingerprint of its inputs, and the files it read while
 /// rendering (code snippets) with their stamps at the time.
@@ -251,7 +257,7 @@ const STATE_FILE: &str = "state.bin";
 const BODIES_FILE: &str = "bodies.bin";
 /// First line of the state file; the second is polydoc's version. Either differing means
 /// the cache is ignored, so a new polydoc never reuses what an older one made.
-const MAGIC: &str = "polydoc build cache 3";
+const MAGIC: &str = "polydoc build cache 4";
 
 /// Where one body's compressed HTML is in the body store.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
@@ -332,9 +338,14 @@ struct Stored<B, H> {
     pages: Vec<StoredPage>,
     site_files: Option<StoredSiteFiles>,
     search_files: Vec<(String, StoredSiteFiles)>,
+    search_pages: Vec<(String, StoredIndexPages)>,
     /// Highlighted blocks, compressed.
     highlights: Vec<(crate::markdown::highlight::BlockKey, H)>,
 }
+
+/// A search index's pages in id order, each with its record's fingerprint.
+pub(super) type IndexPages = Vec<(String, Fingerprint)>;
+type StoredIndexPages = Vec<(String, [u8; 32])>;
 
 /// The fingerprint of the site-wide files' inputs, and each file by output path.
 type StoredSiteFiles = ([u8; 32], Vec<(String, StoredFile)>);
@@ -422,6 +433,14 @@ impl BuildCache {
                 .into_iter()
                 .filter_map(|(locale, files)| Some((Locale::parse(&locale)?, recorded_files(files))))
                 .collect();
+            cache.search_pages = stored
+                .search_pages
+                .into_iter()
+                .filter_map(|(locale, pages)| {
+                    let pages = pages.into_iter().map(|(key, hash)| (key, blake3::Hash::from_bytes(hash))).collect();
+                    Some((Locale::parse(&locale)?, pages))
+                })
+                .collect();
         }
         cache
     }
@@ -495,11 +514,19 @@ impl BuildCache {
         let mut search_files: Vec<(String, StoredSiteFiles)> =
             self.search_files.iter().map(|(locale, files)| (locale.to_string(), stored_files(files))).collect();
         search_files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut search_pages: Vec<(String, StoredIndexPages)> = self
+            .search_pages
+            .iter()
+            .map(|(locale, pages)| {
+                (locale.to_string(), pages.iter().map(|(key, hash)| (key.clone(), *hash.as_bytes())).collect())
+            })
+            .collect();
+        search_pages.sort_by(|a, b| a.0.cmp(&b.0));
         let blocks = self.highlighter.as_ref().map(|h| h.used_blocks()).unwrap_or_default();
         let highlights: Vec<(_, &serde_bytes::Bytes)> =
             blocks.iter().map(|(key, html)| (*key, serde_bytes::Bytes::new(html))).collect();
         let output = output.to_path_buf();
-        let stored = Stored { generation, output, bodies, pages, site_files, search_files, highlights };
+        let stored = Stored { generation, output, bodies, pages, site_files, search_files, search_pages, highlights };
         let temporary = dir.join(format!("{STATE_FILE}.tmp"));
         let write = || -> std::io::Result<()> {
             let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);

@@ -35,6 +35,8 @@ pub use cache::BuildCache;
 #[cfg(feature = "search")]
 use cache::RecordedFiles;
 use cache::{CachedBody, CachedPage, Fingerprint, Recorder, SearchRecord, Written};
+#[cfg(feature = "search")]
+use cache::{IndexPages, RecordedFile};
 
 /// What to build and where.
 #[derive(Clone, Debug)]
@@ -77,6 +79,29 @@ pub struct BuildSummary {
     pub elapsed: Duration,
     /// Wall time per phase, in pipeline order.
     pub timings: Vec<(&'static str, Duration)>,
+    /// Per locale, what became of its search index, and how many of its files were written.
+    pub search_index: BTreeMap<Locale, (IndexOutcome, usize)>,
+}
+
+/// What a build did with a locale's search index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexOutcome {
+    /// The records are those of the previous index, whose files stay.
+    Kept,
+    /// The previous index with the changed pages' records patched in.
+    Patched,
+    /// Made anew from every record.
+    Assembled,
+}
+
+impl IndexOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexOutcome::Kept => "kept",
+            IndexOutcome::Patched => "patched",
+            IndexOutcome::Assembled => "assembled",
+        }
+    }
 }
 
 impl BuildSummary {
@@ -173,19 +198,21 @@ pub fn run(
     let inputs = InputFingerprints::of(config, &site, &translations, &theme);
     let indexer = (options.search && output.is_some()).then(Indexer::new);
     timings.mark("plan");
-    let MarkdownOutcome { bodies: rendered, fresh: bodies_rendered, anchors_changed, slowest } = render_markdown(
-        &MarkdownInputs {
-            config,
-            site: &site,
-            translations: &translations,
-            highlighter: &highlighter,
-            indexer: indexer.as_ref(),
-        },
-        &inputs,
-        cache,
-        &planned,
-        &progress(options, "markdown", planned.len()),
-    )?;
+    #[cfg_attr(not(feature = "search"), allow(unused_variables))]
+    let MarkdownOutcome { bodies: rendered, fresh: bodies_rendered, anchors_changed, slowest, replaced } =
+        render_markdown(
+            &MarkdownInputs {
+                config,
+                site: &site,
+                translations: &translations,
+                highlighter: &highlighter,
+                indexer: indexer.as_ref(),
+            },
+            &inputs,
+            cache,
+            &planned,
+            &progress(options, "markdown", planned.len()),
+        )?;
     let mut external_links = crate::check::toc_external_links(config, &site);
     for (output, body) in planned.iter().zip(&rendered) {
         if let (Source::Own(_), Some((_, body))) = (output.source, body) {
@@ -285,7 +312,7 @@ pub fn run(
         // which the templates then reuse, instead of adding to what they leave behind.
         #[cfg(feature = "search")]
         if let Some(indexer) = &indexer {
-            write_search_index(indexer, config, cache, output, &planned)?;
+            summary.search_index = write_search_index(indexer, config, cache, output, &planned, &replaced)?;
             timings.mark("search");
         }
         write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
@@ -503,6 +530,7 @@ fn render_markdown(
     // in; what no planned page uses any more goes out.
     let mut gone = cache.bodies.len() - rendered.iter().filter(|r| matches!(r, Some(BodyOutcome::Cached(..)))).count();
     let mut anchors_changed = false;
+    let mut replaced = PageMap::default();
     let bodies = planned
         .iter()
         .zip(rendered)
@@ -515,6 +543,7 @@ fn render_markdown(
                     Some(previous) => {
                         gone -= 1;
                         anchors_changed |= previous.body.anchors != made.1.anchors;
+                        replaced.insert((output.locale.clone(), output.key.clone()), previous.search);
                     }
                     None => anchors_changed = true,
                 }
@@ -529,7 +558,7 @@ fn render_markdown(
     cache.dirty |= fresh > 0 || gone > 0;
     timed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     timed.truncate(10);
-    Ok(MarkdownOutcome { bodies, fresh, anchors_changed: anchors_changed || gone > 0, slowest: timed })
+    Ok(MarkdownOutcome { bodies, fresh, anchors_changed: anchors_changed || gone > 0, slowest: timed, replaced })
 }
 
 /// A page body taken from the cache (by its output fingerprint), or rendered now.
@@ -546,6 +575,9 @@ struct MarkdownOutcome {
     /// Whether a body rendered now has other anchors than the one it replaces (or none).
     anchors_changed: bool,
     slowest: Vec<(String, Duration)>,
+    /// The search records of the cached bodies that bodies rendered now replaced: what a
+    /// patch of the search index takes out of it.
+    replaced: PageMap<SearchRecord>,
 }
 
 /// A progress bar for a phase over `len` items; `None` unless asked for and worth it.
@@ -1136,7 +1168,9 @@ fn write_search_index(
     cache: &mut BuildCache,
     output: &dyn Output,
     planned: &[OutputPage<'_>],
-) -> Result<()> {
+    replaced: &PageMap<SearchRecord>,
+) -> Result<BTreeMap<Locale, (IndexOutcome, usize)>> {
+    let mut outcomes = BTreeMap::new();
     let cache_ref = &*cache;
     // Each page's record (or where the body store has it) with the fingerprint of the body
     // it was made from; made now for a body cached without one (by a build without
@@ -1177,47 +1211,141 @@ fn write_search_index(
     // Each locale's index is made again only when one of its records changed.
     let fingerprints: Vec<(&Locale, Fingerprint)> =
         streams.into_iter().map(|(locale, stream)| (locale, blake3::hash(&stream))).collect();
-    let search_files = &cache.search_files;
     let on_disk = !cache.builds_again();
     // One locale after the other: assembling an index is parallel inside, and two at once
     // would hold both in memory.
-    let written: Vec<Option<(Locale, RecordedFiles)>> = fingerprints
-        .iter()
-        .map(|&(locale, fingerprint)| {
-            if let Some((cached, files)) = search_files.get(locale)
-                && *cached == fingerprint
-                && replay(output, files)?
-            {
-                return Ok(None);
-            }
-            // The locale's records, those in the body store read back now.
-            let cache_ref = &*cache;
-            let indexed: Vec<Option<Arc<cache::PageRecord>>> = planned
-                .par_iter()
-                .zip(&looked_up)
-                .map(|(page, (search, _, _))| match search {
-                    Some(search) if page.locale == locale => cache_ref.search_record(search),
-                    _ => Ok(None),
-                })
-                .collect::<Result<_>>()?;
-            let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
-            crate::search::write_index(locale, planned, &indexed, &recorder)?;
-            let mut files = recorder.files.into_inner().expect("recorder lock");
-            if on_disk {
-                // Written into the output folder: what the next build needs to know of
-                // them is their length, and the index's bytes leave memory.
-                files = cache::settled(files);
-            }
-            files.sort_by(|a, b| a.0.cmp(&b.0));
-            Ok(Some((locale.clone(), (fingerprint, files))))
-        })
-        .collect::<Result<_>>()?;
+    let mut written: Vec<(Locale, RecordedFiles, IndexPages)> = Vec::new();
+    for &(locale, fingerprint) in &fingerprints {
+        if let Some((cached, files)) = cache.search_files.get(locale)
+            && *cached == fingerprint
+            && replay(output, files)?
+        {
+            outcomes.insert(locale.clone(), (IndexOutcome::Kept, 0));
+            continue;
+        }
+        // The index's pages in id order (planned order), with their records' fingerprints.
+        let indexed: Vec<(usize, Fingerprint)> = (0..planned.len())
+            .filter(|&at| planned[at].locale == locale)
+            .filter_map(|at| Some((at, looked_up[at].1?)))
+            .collect();
+        let pages: Vec<(String, Fingerprint)> =
+            indexed.iter().map(|&(at, fingerprint)| (planned[at].key.clone(), fingerprint)).collect();
+        let cache_ref = &*cache;
+        let record_of = |at: usize| match &looked_up[at].0 {
+            Some(search) => cache_ref.search_record(search),
+            None => Ok(None),
+        };
+        if let Some((files, new)) =
+            patch_search_index(locale, &pages, &indexed, &record_of, replaced, cache_ref, output)?
+        {
+            outcomes.insert(locale.clone(), (IndexOutcome::Patched, new));
+            written.push((locale.clone(), (fingerprint, files), pages));
+            continue;
+        }
+        // The locale's records, those in the body store read back now.
+        let indexed: Vec<Option<Arc<cache::PageRecord>>> = (0..planned.len())
+            .into_par_iter()
+            .map(|at| if planned[at].locale == locale { record_of(at) } else { Ok(None) })
+            .collect::<Result<_>>()?;
+        let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
+        crate::search::write_index(locale, planned, &indexed, &recorder)?;
+        let mut files = recorder.files.into_inner().expect("recorder lock");
+        if on_disk {
+            // Written into the output folder: what the next build needs to know of
+            // them is their length, and the index's bytes leave memory.
+            files = cache::settled(files);
+        }
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        // (`serve` makes the files when first asked for: none is written yet.)
+        outcomes.insert(locale.clone(), (IndexOutcome::Assembled, if on_disk { files.len() } else { 0 }));
+        written.push((locale.clone(), (fingerprint, files), pages));
+    }
     cache.search_files.retain(|locale, _| fingerprints.iter().any(|(l, _)| *l == locale));
-    for (locale, files) in written.into_iter().flatten() {
-        cache.search_files.insert(locale, files);
+    cache.search_pages.retain(|locale, _| fingerprints.iter().any(|(l, _)| *l == locale));
+    for (locale, files, pages) in written {
+        cache.search_files.insert(locale.clone(), files);
+        cache.search_pages.insert(locale, pages);
         cache.dirty = true;
     }
-    Ok(())
+    Ok(outcomes)
+}
+
+/// How many of an index's pages may change for a patch to be worth it: past that,
+/// assembling the index anew reads fewer files.
+#[cfg(feature = "search")]
+const PATCH_AT_MOST: f64 = 0.05;
+
+/// Patches `locale`'s index in the previous output with the pages whose records changed
+/// since it was made (`search::index::patch`), writing the files that changed and keeping
+/// the others; the index's files then and how many were written, or `None` when it cannot be patched (the pages are
+/// not the same ones, too many changed, a record or a previous file is missing, `serve`'s
+/// in-memory output), and nothing was written.
+#[cfg(feature = "search")]
+fn patch_search_index(
+    locale: &Locale,
+    pages: &[(String, Fingerprint)],
+    indexed: &[(usize, Fingerprint)],
+    record_of: &(dyn Fn(usize) -> Result<Option<Arc<cache::PageRecord>>> + Sync),
+    replaced: &PageMap<SearchRecord>,
+    cache: &BuildCache,
+    output: &dyn Output,
+) -> Result<Option<(Vec<RecordedFile>, usize)>> {
+    use crate::search::index::{Change, patch};
+    let (Some(before), Some((_, files))) = (cache.search_pages.get(locale), cache.search_files.get(locale)) else {
+        return Ok(None);
+    };
+    if before.len() != pages.len() || before.iter().zip(pages).any(|(a, b)| a.0 != b.0) {
+        return Ok(None);
+    }
+    let mut changes = Vec::new();
+    for (id, ((key, then), &(at, now))) in before.iter().zip(indexed).enumerate() {
+        if *then == now {
+            continue;
+        }
+        if changes.len() as f64 >= PATCH_AT_MOST * pages.len() as f64 {
+            return Ok(None);
+        }
+        let Some(Some(then)) =
+            replaced.get(&PageRef(locale, key)).map(|search| cache.search_record(search)).transpose()?
+        else {
+            return Ok(None);
+        };
+        let Some(now) = record_of(at)? else { return Ok(None) };
+        changes.push(Change { id: id as u32, url: url_path(key), before: then, after: now });
+    }
+    let folder = format!("{locale}/{}/", crate::search::FOLDER);
+    let lengths: HashMap<&str, u64> = files
+        .iter()
+        .filter_map(|(path, file)| match file {
+            Written::Previous(len) => Some((path.strip_prefix(&folder)?, *len)),
+            _ => None,
+        })
+        .collect();
+    let previous = |name: &str| {
+        let len = *lengths.get(name)?;
+        output.previous(&format!("{folder}{name}")).filter(|bytes| bytes.len() as u64 == len)
+    };
+    let Some(patched) = patch(&previous, pages.len() as u32, &changes) else { return Ok(None) };
+    let new: HashMap<&str, u64> =
+        patched.written.iter().map(|(name, bytes)| (name.as_str(), bytes.len() as u64)).collect();
+    let mut recorded = Vec::with_capacity(patched.files.len());
+    for name in &patched.files {
+        let path = format!("{folder}{name}");
+        if let Some(&len) = new.get(name.as_str()) {
+            recorded.push((path, Written::Previous(len)));
+            continue;
+        }
+        let Some(&len) = lengths.get(name.as_str()) else { return Ok(None) };
+        if !output.reuse(&path, len)? {
+            return Ok(None);
+        }
+        recorded.push((path, Written::Previous(len)));
+    }
+    let count = patched.written.len();
+    for (name, bytes) in patched.written {
+        output.write_owned(&format!("{folder}{name}"), bytes)?;
+    }
+    Ok(Some((recorded, count)))
 }
 
 /// Writes the recorded files again; false when one of them is not at hand any more (the

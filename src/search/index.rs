@@ -1,45 +1,64 @@
 //! One locale's index: what each page contributes (`PageRecord`, a pure function of its
 //! title and body) and the files they are assembled into, under `<locale>/_search/`:
 //!
-//! - `index.json` (fixed name, small): the number of pages, the first term of every term
-//!   chunk with its file, and the first page id of every page chunk with its file;
+//! - `index.json` (fixed name, small): the number of pages, the file of their lengths, the
+//!   first term of every term chunk with its file, and the first page id of every page
+//!   chunk with its file;
 //! - `terms.<hash>.json`: terms in sorted order (UTF-16 code units, the order JavaScript
-//!   compares strings in), cut into chunks of about `TERM_CHUNK_BYTES`, each term with its
-//!   postings;
+//!   compares strings in), cut into chunks, each term with its postings: page ids and
+//!   where and how often the term occurs there;
 //! - `pages.<hash>.json`: consecutive pages' URL (relative to the locale root), title and
-//!   the start of their text, for the result list and its excerpts.
+//!   the start of their text, for the result list and its excerpts;
+//! - `lengths.<hash>.json`: every page's length in words, one character each (a log
+//!   scale), which BM25's length normalization needs.
 //!
 //! Chunk names carry a hash of their bytes, so servers may cache them for ever, and the
 //! pages' HTML never names them (a content edit changes no page but the edited one). The
-//! script reads `index.json`, then only the term chunks its words fall in and the page
-//! chunks of the results it shows.
+//! script reads `index.json`, then only the term chunks its words fall in, the lengths
+//! and the page chunks of the results it shows.
+//!
+//! Every file depends only on what it holds, so that an edit changes few files and a
+//! build can `patch` the previous index instead of assembling it again: postings hold
+//! no site-wide numbers (BM25 is computed by the reader, which has the lengths), and
+//! chunks end where the content says, not where a size runs out — a term chunk after a
+//! term whose hash is a multiple of the locale's cut (`term_cut`, a power of two made
+//! from the number of terms and postings, so chunks stay around `TERM_CHUNK_BYTES`), a
+//! page chunk after a page whose URL's hash is a multiple of `PAGE_CUT`. An edit that
+//! adds a word changes the one chunk the word falls in.
 
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasher as _;
 
 use rayon::prelude::*;
 
+use super::query::utf16_cmp;
 use super::text;
 use super::tokenize::Tokenizer;
 use crate::output::{Bytes, FileSink};
 
-/// Term chunks are cut once they pass this size: big enough that a query needs one or two,
-/// small enough that those load fast.
+/// What a term chunk is about: big enough that a query needs one or two, small enough
+/// that those load fast.
 pub const TERM_CHUNK_BYTES: usize = 64 * 1024;
-/// Page chunks are smaller: a result list of ten needs up to ten of them.
-pub const PAGE_CHUNK_BYTES: usize = 24 * 1024;
+/// A page chunk ends, on average, every this many pages (a power of two): a result list
+/// of ten needs up to ten chunks, each about this many excerpts long.
+pub const PAGE_CUT: u64 = 8;
 /// Entries made in parallel at a time.
 const ENTRY_BATCH: usize = 4096;
 /// How much of a page's text the page chunk keeps for excerpts.
 pub const EXCERPT_BYTES: usize = 2048;
+/// The index format, in `index.json`; a build patches only an index of its own format.
+pub const FORMAT: u32 = 2;
 
 /// Where a word occurs on a page, as the low two bits of a posting's code.
 pub const IN_BODY: u32 = 0;
 pub const IN_HEADING: u32 = 1;
 pub const IN_TITLE: u32 = 2;
 
-/// BM25's parameters, the usual ones.
-const K1: f64 = 1.2;
-const B: f64 = 0.75;
+/// Each step of the length scale is this much longer than the one before.
+pub const LENGTH_STEP: f64 = 1.2;
+/// The characters of the length file, one per step: `LENGTH_DIGITS[q]` is step `q`.
+pub const LENGTH_DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// What one page contributes to its locale's index. Compact on purpose: a build holds one
 /// locale's records at once.
@@ -99,8 +118,22 @@ impl PageRecord {
     }
 
     /// `(word, count, where)` for each distinct word.
+    #[cfg(test)]
     fn words(&self) -> impl Iterator<Item = (&str, u32, u32)> {
         self.words.split_terminator('\n').zip(&self.stats).map(|(word, stat)| (word, stat >> 2, stat & 3))
+    }
+}
+
+impl PageRecord {
+    /// `(word, posting code)` for each distinct word, in byte order of the words: the code
+    /// is `count << 2 | where`, what the word's posting holds for this page.
+    pub fn postings(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.words.split_terminator('\n').zip(self.stats.iter().copied())
+    }
+
+    /// Words in the page's text.
+    pub fn length(&self) -> u32 {
+        self.length
     }
 }
 
@@ -108,6 +141,68 @@ impl PageRecord {
 pub struct Document {
     pub url: String,
     pub record: std::sync::Arc<PageRecord>,
+}
+
+/// `index.json`: what a reader needs to find the other files.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct IndexEntry {
+    pub version: u32,
+    pub pages: u32,
+    /// Distinct terms and postings, which fix where term chunks are cut.
+    pub terms: u64,
+    pub postings: u64,
+    /// The file of the pages' lengths.
+    pub lengths: String,
+    /// `[first term, file]` of every term chunk, in term order.
+    pub term_chunks: Vec<(String, String)>,
+    /// `[first page id, file]` of every page chunk, in page order.
+    pub page_chunks: Vec<(u32, String)>,
+}
+
+/// The step of the length scale for a page of `words` words: 0 for none, else 1 plus the
+/// nearest whole number of `LENGTH_STEP`s, at most 63. Coarse on purpose: BM25 needs
+/// lengths only roughly, and an edit rarely moves a page to another step.
+pub fn length_step(words: u32) -> u8 {
+    if words == 0 {
+        return 0;
+    }
+    let steps = (f64::from(words).ln() / LENGTH_STEP.ln()).round();
+    (1.0 + steps).min(63.0) as u8
+}
+
+/// The length a step of the scale stands for.
+pub fn step_length(step: u8) -> f64 {
+    if step == 0 { 0.0 } else { LENGTH_STEP.powi(i32::from(step) - 1) }
+}
+
+/// How often, in terms, a term chunk ends (a power of two): so that chunks hold about
+/// `TERM_CHUNK_BYTES`, from what an entry takes on average (a term about 16 bytes, a
+/// posting about 4.5). It changes only when the site's vocabulary grows or shrinks by
+/// about half, and a build whose cut changed assembles the index anew.
+pub fn term_cut(terms: u64, postings: u64) -> u64 {
+    cut_for(terms, postings, TERM_CHUNK_BYTES)
+}
+
+/// `term_cut` for chunks of about `chunk_bytes` (tests make small ones).
+fn cut_for(terms: u64, postings: u64, chunk_bytes: usize) -> u64 {
+    let estimated = (16 * terms + postings * 9 / 2).max(1) as f64;
+    let per_chunk = chunk_bytes as f64 * terms as f64 / estimated;
+    1 << (per_chunk.max(1.0).log2().round() as u32).min(24)
+}
+
+/// A hash of `text` that never changes between builds or polydoc versions of one format.
+fn cut_hash(text: &str) -> u64 {
+    u64::from_le_bytes(blake3::hash(text.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+/// Whether a term chunk ends after `term`.
+fn ends_term_chunk(term: &str, cut: u64) -> bool {
+    cut_hash(term).is_multiple_of(cut)
+}
+
+/// Whether a page chunk ends after the page at `url`.
+fn ends_page_chunk(url: &str) -> bool {
+    cut_hash(url).is_multiple_of(PAGE_CUT)
 }
 
 /// The files of one locale's index: (file name inside `_search/`, bytes).
@@ -125,8 +220,10 @@ pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
 /// Makes one locale's index, handing each file to `sink` as soon as it is made: chunks
 /// are not kept once handed over, so the index is never all in memory.
 pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyhow::Result<()> {
-    let total_length: u64 = documents.iter().map(|d| u64::from(d.record.length)).sum();
-    let average = (total_length as f64 / documents.len().max(1) as f64).max(1.0);
+    assemble_with(documents, sink, TERM_CHUNK_BYTES)
+}
+
+fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes: usize) -> anyhow::Result<()> {
     // Postings as flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
     // split among the workers by hash: each walks every page in order and keeps its own
     // terms, so no worker's postings need merging with another's.
@@ -139,8 +236,7 @@ pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyho
         .map(|part| {
             let mut table: hashbrown::HashTable<(&str, Vec<u32>)> = hashbrown::HashTable::new();
             for (id, document) in documents.iter().enumerate() {
-                let length_norm = 1.0 - B + B * f64::from(document.record.length) / average;
-                for (word, count, place) in document.record.words() {
+                for (word, code) in document.record.postings() {
                     let hash = hasher.hash_one(word);
                     if part_of(hash) != part {
                         continue;
@@ -150,29 +246,34 @@ pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyho
                         .or_insert_with(|| (word, Vec::new()))
                         .into_mut();
                     list.push(id as u32);
-                    list.push(code(count, length_norm, place));
+                    list.push(code);
                 }
             }
             table.into_iter().collect()
         })
         .collect();
     let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().flatten().collect();
-    terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    terms.par_sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+    let term_count = terms.len() as u64;
+    let posting_count: u64 = terms.iter().map(|(_, list)| list.len() as u64 / 2).sum();
+    let cut = cut_for(term_count, posting_count, chunk_bytes);
 
     // Entries are made in parallel a batch at a time and cut into chunks as they come,
     // which go to the sink as they are finished: each term's postings are dropped once
     // written out, and neither a list of every entry nor every chunk is ever held (on a
     // large site, each would be hundreds of megabytes).
-    let mut term_chunks = Chunker::new(TERM_CHUNK_BYTES);
+    let mut term_chunks = Chunker::default();
     let mut term_index = Vec::new();
     let mut terms = terms.into_iter();
     loop {
         let batch: Vec<(&str, Vec<u32>)> = terms.by_ref().take(ENTRY_BATCH).collect();
         let last = batch.is_empty();
-        let entries: Vec<(&str, String)> =
-            batch.into_par_iter().map(|(term, list)| (term, term_entry(term, &list))).collect();
-        for (term, entry) in entries {
-            term_chunks.push(term.to_string(), &entry);
+        let entries: Vec<(&str, String, bool)> = batch
+            .into_par_iter()
+            .map(|(term, list)| (term, term_entry(term, &list), ends_term_chunk(term, cut)))
+            .collect();
+        for (term, entry, ends) in entries {
+            term_chunks.push(term.to_string(), &entry, ends);
         }
         let finished = if last { term_chunks.finish() } else { term_chunks.take_finished() };
         for (first, name, body) in named(finished, "terms") {
@@ -183,13 +284,16 @@ pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyho
             break;
         }
     }
-    let mut page_chunks = Chunker::new(PAGE_CHUNK_BYTES);
+    let mut page_chunks = Chunker::default();
     let mut page_index = Vec::new();
     let mut batches = documents.chunks(ENTRY_BATCH).enumerate().peekable();
     while let Some((batch_at, batch)) = batches.next() {
-        let entries: Vec<String> = batch.par_iter().map(page_entry).collect();
-        for (at, entry) in entries.iter().enumerate() {
-            page_chunks.push(batch_at * ENTRY_BATCH + at, entry);
+        let entries: Vec<(String, bool)> = batch
+            .par_iter()
+            .map(|document| (page_entry(&document.url, &document.record), ends_page_chunk(&document.url)))
+            .collect();
+        for (at, (entry, ends)) in entries.iter().enumerate() {
+            page_chunks.push((batch_at * ENTRY_BATCH + at) as u32, entry, *ends);
         }
         let finished = if batches.peek().is_none() { page_chunks.finish() } else { page_chunks.take_finished() };
         for (first, name, body) in named(finished, "pages") {
@@ -197,24 +301,264 @@ pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyho
             sink(name, body.into())?;
         }
     }
-    let entry = serde_json::json!({
-        "version": 1,
-        "pages": documents.len(),
-        "term_chunks": term_index,
-        "page_chunks": page_index,
-    });
-    sink("index.json".to_string(), entry.to_string().into_bytes().into())
+    let steps: Vec<u8> = documents.iter().map(|document| length_step(document.record.length)).collect();
+    let (lengths_name, lengths) = lengths_file(&steps);
+    sink(lengths_name.clone(), lengths.into())?;
+    let entry = IndexEntry {
+        version: FORMAT,
+        pages: documents.len() as u32,
+        terms: term_count,
+        postings: posting_count,
+        lengths: lengths_name,
+        term_chunks: term_index,
+        page_chunks: page_index,
+    };
+    sink("index.json".to_string(), index_json(&entry).into())
 }
 
-/// A posting's code: where the word occurs in its low two bits, and above them BM25's
-/// term-frequency factor (with the page length folded in) in fiftieths. The script
-/// multiplies it by the term's inverse document frequency, which it knows from the length
-/// of the postings list, so it never needs page lengths.
-fn code(count: u32, length_norm: f64, place: u32) -> u32 {
-    let count = f64::from(count);
-    let factor = count * (K1 + 1.0) / (count + K1 * length_norm);
-    let scaled = (factor * 50.0).round().clamp(1.0, 1000.0) as u32;
-    scaled << 2 | place
+/// What changed on one page since the index was made: its id (its place among the
+/// locale's indexed pages, which is the same), its URL, its record then and now.
+pub struct Change {
+    pub id: u32,
+    pub url: String,
+    pub before: std::sync::Arc<PageRecord>,
+    pub after: std::sync::Arc<PageRecord>,
+}
+
+/// An index patched: every file of the new index, and those of them to write (the
+/// others are the previous index's files, unchanged).
+#[derive(Debug, Default)]
+pub struct Patched {
+    pub files: Vec<String>,
+    pub written: Vec<(String, Vec<u8>)>,
+}
+
+/// The index of `pages` pages that `assemble` would make from the records of the
+/// previous index's pages with `changes` applied — made from the previous index's files
+/// (`previous` reads them by name) and the changes alone, so its cost follows the
+/// changes, not the site. `None` when the previous index cannot be patched into that:
+/// another format or number of pages, a file missing or not as this code writes it, or
+/// a change of vocabulary that moves the term chunks' cut (`term_cut`); the caller then
+/// assembles the index anew. Same bytes as `assemble`, as the tests check.
+pub fn patch(previous: &dyn Fn(&str) -> Option<Vec<u8>>, pages: u32, changes: &[Change]) -> Option<Patched> {
+    patch_with(previous, pages, changes, TERM_CHUNK_BYTES)
+}
+
+fn patch_with(
+    previous: &dyn Fn(&str) -> Option<Vec<u8>>,
+    pages: u32,
+    changes: &[Change],
+    chunk_bytes: usize,
+) -> Option<Patched> {
+    let entry: IndexEntry = serde_json::from_slice(&previous("index.json")?).ok()?;
+    if entry.version != FORMAT || entry.pages != pages || changes.iter().any(|c| c.id >= pages) {
+        return None;
+    }
+    let mut patched = Patched::default();
+    // Per term, the postings it gains, loses or changes: (page id, new code or none).
+    let mut deltas: BTreeMap<Utf16Key<'_>, Vec<PostingChange>> = BTreeMap::new();
+    let mut postings = entry.postings;
+    for change in changes {
+        let before: std::collections::HashMap<&str, u32> = change.before.postings().collect();
+        let after: std::collections::HashMap<&str, u32> = change.after.postings().collect();
+        for (&word, &code) in &after {
+            if before.get(word) != Some(&code) {
+                deltas.entry(Utf16Key(word)).or_default().push((change.id, Some(code)));
+            }
+        }
+        for &word in before.keys().filter(|word| !after.contains_key(*word)) {
+            deltas.entry(Utf16Key(word)).or_default().push((change.id, None));
+        }
+        postings = (postings + after.len() as u64).checked_sub(before.len() as u64)?;
+    }
+    // The term chunks the changed terms fall in, read and changed.
+    let chunk_of = |term: &str| {
+        entry.term_chunks.partition_point(|(first, _)| utf16_cmp(first, term) != Ordering::Greater).saturating_sub(1)
+    };
+    let mut by_chunk: BTreeMap<usize, Vec<(&str, &[PostingChange])>> = BTreeMap::new();
+    for (term, changes) in &deltas {
+        by_chunk.entry(chunk_of(term.0)).or_default().push((term.0, changes));
+    }
+    let read_chunk = |at: usize| -> Option<Vec<(String, Vec<u32>)>> {
+        let (_, name) = entry.term_chunks.get(at)?;
+        let mut terms: Vec<(String, Vec<u32>)> = serde_json::from_slice(&previous(name)?).ok()?;
+        for (_, list) in &mut terms {
+            let mut id = 0u32;
+            for pair in list.chunks_exact_mut(2) {
+                id = id.checked_add(pair[0])?;
+                pair[0] = id;
+            }
+        }
+        Some(terms)
+    };
+    let mut terms = entry.terms;
+    let mut changed_chunks: BTreeMap<usize, Vec<(String, Vec<u32>)>> = BTreeMap::new();
+    for (&at, term_changes) in &by_chunk {
+        let mut chunk = read_chunk(at)?;
+        for &(term, changes) in term_changes {
+            match chunk.binary_search_by(|(known, _)| utf16_cmp(known, term)) {
+                Ok(found) => {
+                    apply_postings(&mut chunk[found].1, changes)?;
+                    if chunk[found].1.is_empty() {
+                        chunk.remove(found);
+                        terms -= 1;
+                    }
+                }
+                Err(insert_at) => {
+                    let mut list = Vec::new();
+                    apply_postings(&mut list, changes)?;
+                    if list.is_empty() {
+                        return None; // A posting removed from a term that has none.
+                    }
+                    chunk.insert(insert_at, (term.to_string(), list));
+                    terms += 1;
+                }
+            }
+        }
+        changed_chunks.insert(at, chunk);
+    }
+    let cut = cut_for(terms, postings, chunk_bytes);
+    if cut != cut_for(entry.terms, entry.postings, chunk_bytes) {
+        return None;
+    }
+    // Each changed chunk is cut again where its terms say; one whose last term no longer
+    // ends a chunk runs on into the next.
+    let mut term_index: Vec<(String, String)> = Vec::with_capacity(entry.term_chunks.len() + 4);
+    let mut at = 0;
+    while at < entry.term_chunks.len() {
+        let Some(mut region) = changed_chunks.remove(&at) else {
+            term_index.push(entry.term_chunks[at].clone());
+            at += 1;
+            continue;
+        };
+        while at + 1 < entry.term_chunks.len() && region.last().is_none_or(|(term, _)| !ends_term_chunk(term, cut)) {
+            at += 1;
+            let next = match changed_chunks.remove(&at) {
+                Some(chunk) => chunk,
+                None => read_chunk(at)?,
+            };
+            region.extend(next);
+        }
+        at += 1;
+        let mut chunker = Chunker::default();
+        for (term, list) in &region {
+            chunker.push(term.clone(), &term_entry(term, list), ends_term_chunk(term, cut));
+        }
+        for (first, name, body) in named(chunker.finish(), "terms") {
+            term_index.push((first, name.clone()));
+            patched.written.push((name, body));
+        }
+    }
+    // The page chunks of the changed pages, their entries replaced (a page's URL fixes
+    // where its chunk ends, and the URLs are the same).
+    let mut page_changes: BTreeMap<usize, Vec<&Change>> = BTreeMap::new();
+    for change in changes {
+        let at = entry.page_chunks.partition_point(|(first, _)| *first <= change.id).checked_sub(1)?;
+        page_changes.entry(at).or_default().push(change);
+    }
+    let mut page_index = entry.page_chunks.clone();
+    for (at, changes) in page_changes {
+        let (first, name) = &entry.page_chunks[at];
+        let mut pages: Vec<(String, String, String)> = serde_json::from_slice(&previous(name)?).ok()?;
+        for change in changes {
+            let page = pages.get_mut((change.id - first) as usize)?;
+            if page.0 != change.url {
+                return None;
+            }
+            *page = (change.url.clone(), change.after.title.clone(), change.after.excerpt.clone());
+        }
+        let mut chunker = Chunker::default();
+        for (offset, (url, title, excerpt)) in pages.iter().enumerate() {
+            chunker.push(first + offset as u32, &page_entry_parts(url, title, excerpt), false);
+        }
+        let [(_, new_name, body)]: [(u32, String, Vec<u8>); 1] = named(chunker.finish(), "pages").try_into().ok()?;
+        page_index[at].1 = new_name.clone();
+        patched.written.push((new_name, body));
+    }
+    // The lengths, with the changed pages' steps.
+    let lengths: String = serde_json::from_slice(&previous(&entry.lengths)?).ok()?;
+    let mut steps: Vec<u8> = lengths.bytes().map(length_digit_step).collect::<Option<_>>()?;
+    if steps.len() != pages as usize {
+        return None;
+    }
+    for change in changes {
+        steps[change.id as usize] = length_step(change.after.length);
+    }
+    let (lengths_name, lengths) = lengths_file(&steps);
+    patched.written.push((lengths_name.clone(), lengths));
+    let new_entry = IndexEntry {
+        version: FORMAT,
+        pages,
+        terms,
+        postings,
+        lengths: lengths_name,
+        term_chunks: term_index,
+        page_chunks: page_index,
+    };
+    patched.written.push(("index.json".to_string(), index_json(&new_entry)));
+    // Names are hashes of the bytes: a file made again as it was is the previous one.
+    let before = entry_names(&entry);
+    patched.written.retain(|(name, _)| name == "index.json" || !before.contains(name.as_str()));
+    patched.files = entry_names(&new_entry).into_iter().map(str::to_string).collect();
+    patched.files.push("index.json".to_string());
+    patched.files.sort();
+    Some(patched)
+}
+
+/// The names of every file an index entry lists, itself excepted.
+fn entry_names(entry: &IndexEntry) -> HashSet<&str> {
+    let terms = entry.term_chunks.iter().map(|(_, name)| name.as_str());
+    let pages = entry.page_chunks.iter().map(|(_, name)| name.as_str());
+    terms.chain(pages).chain([entry.lengths.as_str()]).collect()
+}
+
+/// A term ordered as JavaScript orders strings (UTF-16 code units).
+#[derive(PartialEq, Eq)]
+struct Utf16Key<'a>(&'a str);
+
+impl Ord for Utf16Key<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        utf16_cmp(self.0, other.0)
+    }
+}
+
+impl PartialOrd for Utf16Key<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A term's posting on one page as it is now: (page id, its code, or none when the term
+/// left the page).
+type PostingChange = (u32, Option<u32>);
+
+/// Applies changes to a flat `[id, code, …]` list in id order; `None` when a change
+/// removes a posting the list does not have.
+fn apply_postings(list: &mut Vec<u32>, changes: &[PostingChange]) -> Option<()> {
+    for &(id, code) in changes {
+        let pairs = list.len() / 2;
+        let (mut at, mut end) = (0, pairs);
+        while at < end {
+            let middle = (at + end) / 2;
+            if list[middle * 2] < id {
+                at = middle + 1;
+            } else {
+                end = middle;
+            }
+        }
+        let present = at < pairs && list[at * 2] == id;
+        match (present, code) {
+            (true, Some(code)) => list[at * 2 + 1] = code,
+            (true, None) => {
+                list.drain(at * 2..at * 2 + 2);
+            }
+            (false, Some(code)) => {
+                list.splice(at * 2..at * 2, [id, code]);
+            }
+            (false, None) => return None,
+        }
+    }
+    Some(())
 }
 
 /// `["term",[id,code,…]]` with page ids delta-encoded (smaller numbers, fewer bytes).
@@ -239,30 +583,53 @@ fn term_entry(term: &str, list: &[u32]) -> String {
 }
 
 /// `["url","title","text"]`.
-fn page_entry(document: &Document) -> String {
-    serde_json::to_string(&(&document.url, &document.record.title, &document.record.excerpt)).unwrap_or_default()
+fn page_entry(url: &str, record: &PageRecord) -> String {
+    page_entry_parts(url, &record.title, &record.excerpt)
 }
 
-/// Groups entries into JSON arrays of about `target` bytes; each chunk comes with the key
-/// of its first entry.
+fn page_entry_parts(url: &str, title: &str, excerpt: &str) -> String {
+    serde_json::to_string(&(url, title, excerpt)).unwrap_or_default()
+}
+
+/// The step a character of the length file stands for.
+fn length_digit_step(digit: u8) -> Option<u8> {
+    LENGTH_DIGITS.iter().position(|&d| d == digit).map(|step| step as u8)
+}
+
+/// The length file: a JSON string with one `LENGTH_DIGITS` character per page.
+fn lengths_file(steps: &[u8]) -> (String, Vec<u8>) {
+    let mut body = Vec::with_capacity(steps.len() + 2);
+    body.push(b'"');
+    body.extend(steps.iter().map(|&step| LENGTH_DIGITS[usize::from(step.min(63))]));
+    body.push(b'"');
+    (hashed_name("lengths", &body), body)
+}
+
+fn index_json(entry: &IndexEntry) -> Vec<u8> {
+    serde_json::to_vec(entry).unwrap_or_default()
+}
+
+/// Groups entries into JSON arrays, ending one after each entry that says so; each chunk
+/// comes with the key of its first entry.
 struct Chunker<K> {
-    target: usize,
     current: Option<(K, Vec<u8>)>,
     done: Vec<(K, Vec<u8>)>,
 }
 
-impl<K> Chunker<K> {
-    fn new(target: usize) -> Chunker<K> {
-        Chunker { target, current: None, done: Vec::new() }
+impl<K> Default for Chunker<K> {
+    fn default() -> Chunker<K> {
+        Chunker { current: None, done: Vec::new() }
     }
+}
 
-    fn push(&mut self, key: K, entry: &str) {
+impl<K> Chunker<K> {
+    fn push(&mut self, key: K, entry: &str, ends: bool) {
         let (_, body) = self.current.get_or_insert_with(|| (key, b"[".to_vec()));
         if body.len() > 1 {
             body.push(b',');
         }
         body.extend_from_slice(entry.as_bytes());
-        if body.len() >= self.target {
+        if ends {
             let (first, mut body) = self.current.take().expect("a chunk in progress");
             body.push(b']');
             self.done.push((first, body));
@@ -356,15 +723,25 @@ mod tests {
         assert!(chunks.len() > 2, "{chunks:?}");
         let firsts: Vec<&str> = chunks.iter().map(|c| c[0].as_str().expect("a term")).collect();
         assert!(firsts.windows(2).all(|w| w[0] < w[1]), "{firsts:?}");
-        // Every chunk is named by its bytes, exists, and starts with the term the entry says.
-        for chunk in chunks {
+        // Every chunk is named by its bytes, exists, starts with the term the entry says
+        // and ends where its last term's hash says (but the last chunk).
+        let cut = term_cut(entry["terms"].as_u64().unwrap(), entry["postings"].as_u64().unwrap());
+        assert!(cut > 1 && cut.is_power_of_two(), "{cut}");
+        for (at, chunk) in chunks.iter().enumerate() {
             let name = chunk[1].as_str().expect("a name");
             let (_, body) = files.iter().find(|(n, _)| n == name).expect("the chunk file");
             assert_eq!(*name, hashed_name("terms", body));
-            assert!(body.len() < TERM_CHUNK_BYTES + 100, "{name}: {}", body.len());
             let terms: Value = serde_json::from_slice(body).expect("JSON");
+            let terms = terms.as_array().expect("terms");
             assert_eq!(terms[0][0], chunk[0]);
+            let ends: Vec<bool> = terms.iter().map(|t| ends_term_chunk(t[0].as_str().unwrap(), cut)).collect();
+            assert!(!ends[..ends.len() - 1].contains(&true), "{name} runs past a chunk end");
+            assert!(ends[ends.len() - 1] || at == chunks.len() - 1, "{name} ends early");
         }
+        let sizes: Vec<usize> =
+            chunks.iter().map(|c| files.iter().find(|(n, _)| n == c[1].as_str().unwrap()).unwrap().1.len()).collect();
+        let average = sizes.iter().sum::<usize>() / sizes.len();
+        assert!(average > TERM_CHUNK_BYTES / 4 && average < TERM_CHUNK_BYTES * 4, "{sizes:?}");
     }
 
     #[test]
@@ -382,8 +759,214 @@ mod tests {
         let ids: Vec<u64> = list.iter().step_by(2).copied().collect();
         let codes: Vec<u64> = list.iter().skip(1).step_by(2).copied().collect();
         assert_eq!(ids, [0, 2, 1], "deltas of 0, 2, 3");
-        assert_eq!(codes.iter().map(|c| c & 3).collect::<Vec<_>>(), [2, 1, 0]);
-        assert!(codes.iter().all(|c| c >> 2 > 0));
+        // How often and where: twice (title and text) in the title; in a heading (once,
+        // at least); once in the text.
+        assert_eq!(codes, [2 << 2 | IN_TITLE as u64, 1 << 2 | IN_HEADING as u64, 1 << 2 | IN_BODY as u64]);
+    }
+
+    #[test]
+    fn lengths_are_one_step_of_a_log_scale_per_page() {
+        let files = assemble(vec![
+            document("a/", "A", ""),
+            document("b/", "B", "<p>one</p>"),
+            document("c/", "C", &"<p>word</p>".repeat(1000)),
+        ]);
+        let entry: IndexEntry =
+            serde_json::from_slice(&files.iter().find(|(n, _)| n == "index.json").unwrap().1).unwrap();
+        let (_, lengths) = files.iter().find(|(n, _)| *n == entry.lengths).expect("the lengths file");
+        let steps: String = serde_json::from_slice(lengths).unwrap();
+        assert_eq!(steps.len(), 3);
+        let decoded: Vec<f64> = steps.bytes().map(|d| step_length(length_digit_step(d).unwrap())).collect();
+        assert_eq!(decoded[0], 0.0);
+        assert_eq!(decoded[1], 1.0);
+        assert!((decoded[2] / 1000.0 - 1.0).abs() < LENGTH_STEP - 1.0, "{decoded:?}");
+        assert_eq!(length_step(u32::MAX), 63);
+    }
+
+    /// A deterministic pseudo-random site: `pages` pages of words drawn from a vocabulary
+    /// of `words`, some of them in titles and headings.
+    struct Site {
+        state: u64,
+        words: usize,
+    }
+
+    impl Site {
+        fn next(&mut self) -> u64 {
+            // xorshift64*: enough for test data.
+            self.state ^= self.state >> 12;
+            self.state ^= self.state << 25;
+            self.state ^= self.state >> 27;
+            self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn word(&mut self) -> String {
+            // Skewed: a few words are on most pages, most words on few.
+            let r = self.next() % self.words as u64;
+            let rank = r * r / self.words as u64;
+            let word = format!("w{rank}");
+            if rank % 7 == 3 { format!("词{rank}") } else { word }
+        }
+
+        fn page(&mut self, id: usize) -> (String, String, String) {
+            let title = format!("{} {}", self.word(), self.word());
+            let length = 5 + self.next() % 300;
+            let mut html = format!("<h2>{}</h2><p>", self.word());
+            for _ in 0..length {
+                html.push_str(&self.word());
+                html.push(' ');
+            }
+            html.push_str("</p>");
+            (format!("p{id}/"), title, html)
+        }
+    }
+
+    fn documents(pages: &[(String, String, String)]) -> Vec<Document> {
+        pages.iter().map(|(url, title, html)| document(url, title, html)).collect()
+    }
+
+    /// Term chunks of about this many bytes, so that small sites have many and edits
+    /// often add or remove a chunk's last term.
+    const SMALL_CHUNKS: usize = 600;
+
+    fn assemble_small(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        assemble_with(
+            documents,
+            &mut |name, bytes| {
+                files.push((name, bytes.to_vec()));
+                Ok(())
+            },
+            SMALL_CHUNKS,
+        )
+        .expect("in memory");
+        files.sort();
+        files
+    }
+
+    /// The files of `before` patched with the pages of `after` that differ.
+    fn patched(
+        before: &[(String, String, String)],
+        after: &[(String, String, String)],
+    ) -> Option<Vec<(String, Vec<u8>)>> {
+        let previous: BTreeMap<String, Vec<u8>> = assemble_small(documents(before)).into_iter().collect();
+        let tokenizer = Tokenizer::new();
+        let changes: Vec<Change> = before
+            .iter()
+            .zip(after)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .map(|(id, (a, b))| Change {
+                id: id as u32,
+                url: b.0.clone(),
+                before: PageRecord::new(&tokenizer, &a.1, &a.2).into(),
+                after: PageRecord::new(&tokenizer, &b.1, &b.2).into(),
+            })
+            .collect();
+        let patch = patch_with(&|name| previous.get(name).cloned(), after.len() as u32, &changes, SMALL_CHUNKS)?;
+        let written: BTreeMap<String, Vec<u8>> = patch.written.into_iter().collect();
+        let files = patch.files.iter().map(|name| {
+            let bytes = written
+                .get(name)
+                .or_else(|| previous.get(name))
+                .unwrap_or_else(|| panic!("{name} is neither written nor kept"));
+            (name.clone(), bytes.clone())
+        });
+        let mut files: Vec<(String, Vec<u8>)> = files.collect();
+        assert_eq!(files.len(), patch.files.len());
+        files.sort();
+        Some(files)
+    }
+
+    #[test]
+    fn a_patched_index_is_the_index_assembled_anew() {
+        let mut site = Site { state: 0x9e37_79b9_7f4a_7c15, words: 3000 };
+        let before: Vec<(String, String, String)> = (0..400).map(|id| site.page(id)).collect();
+        let chunks = assemble_small(documents(&before)).iter().filter(|(name, _)| name.starts_with("terms.")).count();
+        assert!(chunks > 100, "{chunks} term chunks: too few for edits to move their ends");
+        let mut patched_some = 0;
+        for round in 0..40 {
+            let mut after = before.clone();
+            // One to three pages edited: text appended, a page rewritten, a title changed,
+            // text cut short (words vanish from the site), a page emptied.
+            for _ in 0..1 + round % 3 {
+                let id = (site.next() % before.len() as u64) as usize;
+                match site.next() % 5 {
+                    0 => after[id].2.push_str(&format!("<p>{} {}</p>", site.word(), site.word())),
+                    1 => {
+                        after[id] = {
+                            let (_, t, h) = site.page(id);
+                            (after[id].0.clone(), t, h)
+                        }
+                    }
+                    2 => after[id].1 = site.word(),
+                    3 => {
+                        let html = &mut after[id].2;
+                        let keep = (0..=html.len() / 3).rev().find(|&at| html.is_char_boundary(at)).unwrap_or(0);
+                        html.truncate(keep);
+                    }
+                    _ => after[id].2.clear(),
+                }
+            }
+            let fresh = assemble_small(documents(&after));
+            if let Some(files) = patched(&before, &after) {
+                patched_some += 1;
+                let names = |files: &[(String, Vec<u8>)]| files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+                assert_eq!(names(&files), names(&fresh), "round {round}: other files");
+                for ((name, a), (_, b)) in files.iter().zip(&fresh) {
+                    assert!(
+                        a == b,
+                        "round {round}: {name} differs:\n{}\n{}",
+                        String::from_utf8_lossy(a),
+                        String::from_utf8_lossy(b)
+                    );
+                }
+            }
+        }
+        assert!(patched_some >= 35, "only {patched_some} of 40 edits were patched");
+    }
+
+    #[test]
+    fn a_patch_writes_only_what_the_edit_changed() {
+        let mut site = Site { state: 7, words: 5000 };
+        let before: Vec<(String, String, String)> = (0..600).map(|id| site.page(id)).collect();
+        let mut after = before.clone();
+        after[17].2.push_str("<p>zyzzyva</p>");
+        let previous: BTreeMap<String, Vec<u8>> = assemble(documents(&before)).into_iter().collect();
+        let tokenizer = Tokenizer::new();
+        let change = Change {
+            id: 17,
+            url: after[17].0.clone(),
+            before: PageRecord::new(&tokenizer, &before[17].1, &before[17].2).into(),
+            after: PageRecord::new(&tokenizer, &after[17].1, &after[17].2).into(),
+        };
+        let patch = patch(&|name| previous.get(name).cloned(), 600, &[change]).expect("a patch");
+        let mut written: Vec<&str> = patch.written.iter().map(|(n, _)| n.as_str()).collect();
+        written.sort();
+        // The new word's chunk, the page's chunk (its excerpt), its length (perhaps), the entry.
+        assert!(written.len() <= 4, "{written:?}");
+        assert!(written.contains(&"index.json") && written.iter().any(|n| n.starts_with("terms.")), "{written:?}");
+        assert!(previous.len() > 40, "{}", previous.len());
+    }
+
+    #[test]
+    fn what_cannot_be_patched_is_refused() {
+        let mut site = Site { state: 11, words: 500 };
+        let before: Vec<(String, String, String)> = (0..50).map(|id| site.page(id)).collect();
+        let previous: BTreeMap<String, Vec<u8>> = assemble(documents(&before)).into_iter().collect();
+        let read = |name: &str| previous.get(name).cloned();
+        assert!(patch(&read, 51, &[]).is_none(), "another number of pages");
+        assert!(patch(&|_| None, 50, &[]).is_none(), "no previous index");
+        let tokenizer = Tokenizer::new();
+        let other = Change {
+            id: 3,
+            url: "elsewhere/".to_string(),
+            before: PageRecord::new(&tokenizer, &before[3].1, &before[3].2).into(),
+            after: PageRecord::new(&tokenizer, "T", "<p>x</p>").into(),
+        };
+        assert!(patch(&read, 50, &[other]).is_none(), "a page that moved");
+        // Nothing changed: the same files.
+        let same = patch(&read, 50, &[]).expect("an empty patch");
+        assert_eq!(same.files.len(), previous.len());
     }
 
     #[test]

@@ -4,14 +4,14 @@
 //! word in their title come first, then pages with every word in a title or heading, then
 //! the rest; within each tier by BM25 score; ties by page order. Like the script, it reads
 //! `index.json`, then only the term chunks the words fall in and the page chunks of the
-//! hits. Tests and tools use it; the build does not.
+//! hits, and the pages' lengths for BM25. Tests and tools use it; the build does not.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context as _, Result, anyhow};
-use serde::Deserialize;
 
+use super::index::{IndexEntry, LENGTH_DIGITS, step_length};
 use super::tokenize::Tokenizer;
 
 /// How many index terms the last, unfinished word may stand for.
@@ -30,12 +30,9 @@ pub struct Hit {
     pub score: f64,
 }
 
-#[derive(Deserialize)]
-struct Entry {
-    pages: u32,
-    term_chunks: Vec<(String, String)>,
-    page_chunks: Vec<(u32, String)>,
-}
+/// BM25's parameters, the usual ones.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
 
 /// Runs `query` against the index whose files `read` returns by name (`index.json`,
 /// `terms.….json`, …), and returns every matching page, best first; `files_read` lists
@@ -46,13 +43,15 @@ pub fn search(
     read: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Result<(Vec<Hit>, Vec<String>)> {
     let mut files_read = vec!["index.json".to_string()];
-    let entry: Entry = parse(read, "index.json")?;
+    let entry: IndexEntry = parse(read, "index.json")?;
     let mut words = tokenizer.collect(query);
     let mut seen = std::collections::HashSet::new();
     words.retain(|w| seen.insert(w.clone()));
     if words.is_empty() {
         return Ok((Vec::new(), files_read));
     }
+    let lengths = Lengths::parse(&parse::<String>(read, &entry.lengths)?);
+    files_read.push(entry.lengths.clone());
     let mut chunks: HashMap<String, Vec<(String, Vec<u32>)>> = HashMap::new();
     // Per query word: page id → (score, best place).
     let mut per_word: Vec<BTreeMap<u32, (f64, u32)>> = Vec::new();
@@ -72,7 +71,7 @@ pub fn search(
                     continue;
                 }
                 expansions += 1;
-                add_postings(&mut found, postings, entry.pages, if exact { 1.0 } else { 0.7 });
+                add_postings(&mut found, postings, entry.pages, &lengths, if exact { 1.0 } else { 0.7 });
             }
         }
         per_word.push(found);
@@ -126,16 +125,40 @@ fn chunk_files(chunks: &[(String, String)], word: &str, prefix: bool) -> Vec<Str
     files
 }
 
+/// The pages' lengths as the index has them (steps of a log scale), and their average.
+struct Lengths {
+    steps: Vec<f64>,
+    average: f64,
+}
+
+impl Lengths {
+    fn parse(digits: &str) -> Lengths {
+        let steps: Vec<f64> = digits
+            .bytes()
+            .map(|digit| LENGTH_DIGITS.iter().position(|&d| d == digit).map_or(0.0, |step| step_length(step as u8)))
+            .collect();
+        let average = (steps.iter().sum::<f64>() / steps.len().max(1) as f64).max(1.0);
+        Lengths { steps, average }
+    }
+
+    /// BM25's length normalization for `page`.
+    fn norm(&self, page: u32) -> f64 {
+        let length = self.steps.get(page as usize).copied().unwrap_or(self.average);
+        1.0 - B + B * length / self.average
+    }
+}
+
 /// Adds a term's postings (`[delta id, code, …]`) to the per-page scores of a query word,
 /// keeping each page's best match among the terms the word stands for.
-fn add_postings(found: &mut BTreeMap<u32, (f64, u32)>, postings: &[u32], pages: u32, weight: f64) {
+fn add_postings(found: &mut BTreeMap<u32, (f64, u32)>, postings: &[u32], pages: u32, lengths: &Lengths, weight: f64) {
     let n = (postings.len() / 2) as f64;
     let idf = (1.0 + (f64::from(pages) - n + 0.5) / (n + 0.5)).ln();
     let mut page = 0u32;
     for pair in postings.chunks_exact(2) {
         // Saturating: a damaged file must not overflow (it only ranks oddly).
         page = page.saturating_add(pair[0]);
-        let score = f64::from(pair[1] >> 2) / 50.0 * idf * weight;
+        let count = f64::from(pair[1] >> 2);
+        let score = count * (K1 + 1.0) / (count + K1 * lengths.norm(page)) * idf * weight;
         let place = pair[1] & 3;
         let entry = found.entry(page).or_insert((0.0, 0));
         entry.0 = entry.0.max(score);

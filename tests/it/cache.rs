@@ -23,6 +23,11 @@ fn assert_cached_build_equals_cold(site: &TestSite) -> String {
     warm.stderr
 }
 
+/// The `search index: …` line of `--timings`.
+fn search_index_line(stderr: &str) -> &str {
+    stderr.lines().find(|l| l.starts_with("search index: ")).expect("a search index line")
+}
+
 /// The `rendered: B page bodies, T page templates` line of `--timings`.
 fn rendered_counts(stderr: &str) -> (usize, usize) {
     let line = stderr.lines().find(|l| l.starts_with("rendered: ")).expect("a rendered line");
@@ -40,10 +45,20 @@ fn cached_builds_equal_cold_builds_after_every_kind_of_change() {
     let stderr = assert_cached_build_equals_cold(&site);
     assert_eq!(rendered_counts(&stderr), (0, 0), "{stderr}");
 
-    // One paragraph: that page, and the fallback copies that show it, only.
+    // One paragraph: that page, and the fallback copies that show it, only; its words are
+    // patched into the search index, whose other files stay.
     site.edit("content/en-us/about/containers-vs-vm.md", "The two are not rivals", "The two are no rivals");
     let stderr = assert_cached_build_equals_cold(&site);
     assert_eq!(rendered_counts(&stderr).0, 1, "{stderr}");
+    let index = search_index_line(&stderr);
+    assert!(index.starts_with("search index: en-us patched (") && index.ends_with("zh-cn kept"), "{index}");
+    // A word new to the site, then gone again.
+    site.edit("content/en-us/about/containers-vs-vm.md", "The two are no rivals", "The two are no zyzzyvas");
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert!(search_index_line(&stderr).starts_with("search index: en-us patched ("), "{stderr}");
+    site.edit("content/en-us/about/containers-vs-vm.md", "The two are no zyzzyvas", "The two are no rivals");
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert!(search_index_line(&stderr).starts_with("search index: en-us patched ("), "{stderr}");
 
     // A title shown in every sidebar.
     let page = site.read("content/en-us/deploy-containers/system-requirements.md");

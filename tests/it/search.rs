@@ -113,10 +113,11 @@ fn chunk_files_are_named_by_their_content() {
     site.build_ok();
     for locale in ["en-us", "zh-cn"] {
         let entry: Value = serde_json::from_str(&site.output(&format!("{locale}/_search/index.json"))).expect("JSON");
-        let named: Vec<&str> = ["term_chunks", "page_chunks"]
+        let mut named: Vec<&str> = ["term_chunks", "page_chunks"]
             .iter()
             .flat_map(|kind| entry[kind].as_array().expect("chunks").iter().map(|c| c[1].as_str().expect("name")))
             .collect();
+        named.push(entry["lengths"].as_str().expect("the lengths file"));
         let on_disk: BTreeSet<String> = std::fs::read_dir(site.public().join(locale).join("_search"))
             .expect("the index folder")
             .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())

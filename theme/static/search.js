@@ -1,7 +1,7 @@
 /* polydoc search box: wires the header's <input type="search"> to the locale's index in
    <locale>/_search/ (found through the form's data-pd-index, a relative URL, so the site
    works below any path). A query reads index.json, then only the term chunks its words
-   fall in and the page chunks of the results it shows.
+   fall in, the pages' lengths (for BM25) and the page chunks of the results it shows.
 
    Words are cut as polydoc cuts them at build time (src/search/tokenize.rs): at ASCII
    spaces and punctuation, and pieces with other characters by Intl.Segmenter, whose
@@ -90,13 +90,32 @@
     return out;
   }
 
-  function addPostings(found, postings, pages, weight) {
+  // The pages' lengths (one character per page, a step of a log scale; see
+  // src/search/index.rs) and their average, for BM25.
+  var LENGTH_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var LENGTH_STEP = 1.2, K1 = 1.2, B = 0.75;
+  var decoded = {};
+  function lengthsOf(digits) {
+    var steps = [], sum = 0;
+    for (var i = 0; i < digits.length; i++) {
+      var step = LENGTH_DIGITS.indexOf(digits.charAt(i));
+      var length = step > 0 ? Math.pow(LENGTH_STEP, step - 1) : 0;
+      steps.push(length);
+      sum += length;
+    }
+    return { steps: steps, average: Math.max(1, sum / Math.max(1, steps.length)) };
+  }
+
+  function addPostings(found, postings, pages, lengths, weight) {
     var n = postings.length / 2;
     var idf = Math.log(1 + (pages - n + 0.5) / (n + 0.5));
     var page = 0;
     for (var i = 0; i + 1 < postings.length; i += 2) {
       page += postings[i];
-      var score = Math.floor(postings[i + 1] / 4) / 50 * idf * weight;
+      var count = Math.floor(postings[i + 1] / 4);
+      var length = page < lengths.steps.length ? lengths.steps[page] : lengths.average;
+      var norm = 1 - B + B * length / lengths.average;
+      var score = count * (K1 + 1) / (count + K1 * norm) * idf * weight;
       var place = postings[i + 1] & 3;
       var had = found.get(page);
       if (had) { had[0] = Math.max(had[0], score); had[1] = Math.max(had[1], place); }
@@ -112,11 +131,12 @@
       var prefix = i === list.length - 1 && isPrefixWord(word);
       return { word: word, prefix: prefix, files: chunkFiles(entry.term_chunks, word, prefix) };
     });
-    var names = [];
+    var names = [entry.lengths];
     wanted.forEach(function (w) { w.files.forEach(function (f) { if (names.indexOf(f) < 0) names.push(f); }); });
     return Promise.all(names.map(fetchJson)).then(function (loaded) {
       var chunks = {};
       names.forEach(function (name, i) { chunks[name] = loaded[i]; });
+      var lengths = decoded[entry.lengths] || (decoded[entry.lengths] = lengthsOf(chunks[entry.lengths]));
       var perWord = wanted.map(function (w) {
         var found = new Map();
         var expansions = 0;
@@ -127,7 +147,7 @@
             var exact = terms[k][0] === w.word;
             if (!exact && !(w.prefix && terms[k][0].startsWith(w.word))) break;
             expansions++;
-            addPostings(found, terms[k][1], entry.pages, exact ? 1 : 0.7);
+            addPostings(found, terms[k][1], entry.pages, lengths, exact ? 1 : 0.7);
           }
         });
         return found;
