@@ -20,11 +20,14 @@
 //! Every file depends only on what it holds, so that an edit changes few files and a
 //! build can `patch` the previous index instead of assembling it again: postings hold
 //! no site-wide numbers (BM25 is computed by the reader, which has the lengths), and
-//! chunks end where the content says, not where a size runs out — a term chunk after a
-//! term whose hash is a multiple of the locale's cut (`term_cut`, a power of two made
-//! from the number of terms and postings, so chunks stay around `TERM_CHUNK_BYTES`), a
-//! page chunk after a page whose URL's hash is a multiple of `PAGE_CUT`. An edit that
-//! adds a word changes the one chunk the word falls in.
+//! chunks end where their own content says — a term chunk after a term whose hash is a
+//! multiple of the locale's cut (`term_cut`, a power of two made from the number of terms
+//! and postings, so chunks stay around `TERM_CHUNK_BYTES`) or once it passes
+//! `TERM_CHUNK_MAX_BYTES`, a page chunk after a page whose URL's hash is a multiple of
+//! `PAGE_CUT` or at `PAGE_CHUNK_MAX` pages. Where one chunk ends never depends on the
+//! chunks before it, so an edit that adds a word changes the chunk the word falls in
+//! (and, when that chunk now ends elsewhere, the next ones up to the first that ends
+//! where it did).
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
@@ -37,12 +40,18 @@ use super::text;
 use super::tokenize::Tokenizer;
 use crate::output::{Bytes, FileSink};
 
-/// What a term chunk is about: big enough that a query needs one or two, small enough
-/// that those load fast.
-pub const TERM_CHUNK_BYTES: usize = 64 * 1024;
+/// What a term chunk is about, on average: big enough that a query needs one or two,
+/// small enough that those load fast.
+pub const TERM_CHUNK_BYTES: usize = 32 * 1024;
+/// A term chunk ends after the entry that takes it past this size, whatever its terms: a
+/// query reads a chunk whole.
+pub const TERM_CHUNK_MAX_BYTES: usize = 2 * TERM_CHUNK_BYTES;
+const _: () = assert!(TERM_CHUNK_MAX_BYTES == 2 * TERM_CHUNK_BYTES, "Chunker::terms makes the limit so");
 /// A page chunk ends, on average, every this many pages (a power of two): a result list
-/// of ten needs up to ten chunks, each about this many excerpts long.
+/// of ten needs up to ten chunks, each about this many excerpts long…
 pub const PAGE_CUT: u64 = 8;
+/// …and at most this many.
+pub const PAGE_CHUNK_MAX: usize = 12;
 /// Entries made in parallel at a time.
 const ENTRY_BATCH: usize = 4096;
 /// How much of a page's text the page chunk keeps for excerpts.
@@ -262,7 +271,7 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
     // which go to the sink as they are finished: each term's postings are dropped once
     // written out, and neither a list of every entry nor every chunk is ever held (on a
     // large site, each would be hundreds of megabytes).
-    let mut term_chunks = Chunker::default();
+    let mut term_chunks = Chunker::terms(chunk_bytes);
     let mut term_index = Vec::new();
     let mut terms = terms.into_iter();
     loop {
@@ -284,7 +293,7 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
             break;
         }
     }
-    let mut page_chunks = Chunker::default();
+    let mut page_chunks = Chunker::pages();
     let mut page_index = Vec::new();
     let mut batches = documents.chunks(ENTRY_BATCH).enumerate().peekable();
     while let Some((batch_at, batch)) = batches.next() {
@@ -421,8 +430,8 @@ fn patch_with(
     if cut != cut_for(entry.terms, entry.postings, chunk_bytes) {
         return None;
     }
-    // Each changed chunk is cut again where its terms say; one whose last term no longer
-    // ends a chunk runs on into the next.
+    // Each changed chunk is cut again; when its last chunk no longer ends where it did,
+    // the next chunk's terms follow, until a chunk ends where an old one did.
     let mut term_index: Vec<(String, String)> = Vec::with_capacity(entry.term_chunks.len() + 4);
     let mut at = 0;
     while at < entry.term_chunks.len() {
@@ -431,18 +440,19 @@ fn patch_with(
             at += 1;
             continue;
         };
-        while at + 1 < entry.term_chunks.len() && region.last().is_none_or(|(term, _)| !ends_term_chunk(term, cut)) {
+        let mut chunker = Chunker::terms(chunk_bytes);
+        loop {
+            for (term, list) in &region {
+                chunker.push(term.clone(), &term_entry(term, list), ends_term_chunk(term, cut));
+            }
             at += 1;
-            let next = match changed_chunks.remove(&at) {
+            if !chunker.is_open() || at == entry.term_chunks.len() {
+                break;
+            }
+            region = match changed_chunks.remove(&at) {
                 Some(chunk) => chunk,
                 None => read_chunk(at)?,
             };
-            region.extend(next);
-        }
-        at += 1;
-        let mut chunker = Chunker::default();
-        for (term, list) in &region {
-            chunker.push(term.clone(), &term_entry(term, list), ends_term_chunk(term, cut));
         }
         for (first, name, body) in named(chunker.finish(), "terms") {
             term_index.push((first, name.clone()));
@@ -467,7 +477,7 @@ fn patch_with(
             }
             *page = (change.url.clone(), change.after.title.clone(), change.after.excerpt.clone());
         }
-        let mut chunker = Chunker::default();
+        let mut chunker = Chunker::pages();
         for (offset, (url, title, excerpt)) in pages.iter().enumerate() {
             chunker.push(first + offset as u32, &page_entry_parts(url, title, excerpt), false);
         }
@@ -609,31 +619,42 @@ fn index_json(entry: &IndexEntry) -> Vec<u8> {
     serde_json::to_vec(entry).unwrap_or_default()
 }
 
-/// Groups entries into JSON arrays, ending one after each entry that says so; each chunk
-/// comes with the key of its first entry.
+/// Groups entries into JSON arrays, ending one after each entry that says so, or once it
+/// reaches its size or entry limit; each chunk comes with the key of its first entry.
 struct Chunker<K> {
-    current: Option<(K, Vec<u8>)>,
+    max_bytes: usize,
+    max_entries: usize,
+    current: Option<(K, Vec<u8>, usize)>,
     done: Vec<(K, Vec<u8>)>,
 }
 
-impl<K> Default for Chunker<K> {
-    fn default() -> Chunker<K> {
-        Chunker { current: None, done: Vec::new() }
-    }
-}
-
 impl<K> Chunker<K> {
+    /// Term chunks of about `chunk_bytes` (`TERM_CHUNK_BYTES`; tests make small ones).
+    fn terms(chunk_bytes: usize) -> Chunker<K> {
+        Chunker { max_bytes: 2 * chunk_bytes, max_entries: usize::MAX, current: None, done: Vec::new() }
+    }
+
+    fn pages() -> Chunker<K> {
+        Chunker { max_bytes: usize::MAX, max_entries: PAGE_CHUNK_MAX, current: None, done: Vec::new() }
+    }
+
     fn push(&mut self, key: K, entry: &str, ends: bool) {
-        let (_, body) = self.current.get_or_insert_with(|| (key, b"[".to_vec()));
-        if body.len() > 1 {
+        let (_, body, entries) = self.current.get_or_insert_with(|| (key, b"[".to_vec(), 0));
+        if *entries > 0 {
             body.push(b',');
         }
         body.extend_from_slice(entry.as_bytes());
-        if ends {
-            let (first, mut body) = self.current.take().expect("a chunk in progress");
+        *entries += 1;
+        if ends || body.len() >= self.max_bytes || *entries >= self.max_entries {
+            let (first, mut body, _) = self.current.take().expect("a chunk in progress");
             body.push(b']');
             self.done.push((first, body));
         }
+    }
+
+    /// Whether a chunk has begun and not ended.
+    fn is_open(&self) -> bool {
+        self.current.is_some()
     }
 
     /// The chunks finished so far, handed over.
@@ -642,7 +663,7 @@ impl<K> Chunker<K> {
     }
 
     fn finish(&mut self) -> Vec<(K, Vec<u8>)> {
-        if let Some((first, mut body)) = self.current.take() {
+        if let Some((first, mut body, _)) = self.current.take() {
             body.push(b']');
             self.done.push((first, body));
         }
@@ -736,7 +757,11 @@ mod tests {
             assert_eq!(terms[0][0], chunk[0]);
             let ends: Vec<bool> = terms.iter().map(|t| ends_term_chunk(t[0].as_str().unwrap(), cut)).collect();
             assert!(!ends[..ends.len() - 1].contains(&true), "{name} runs past a chunk end");
-            assert!(ends[ends.len() - 1] || at == chunks.len() - 1, "{name} ends early");
+            let full = body.len() >= TERM_CHUNK_MAX_BYTES;
+            assert!(ends[ends.len() - 1] || full || at == chunks.len() - 1, "{name} ends early");
+            // Before its last entry (and the `,` and `]` around it), it was not full yet.
+            let last = terms.last().map_or(0, |t| t.to_string().len());
+            assert!(body.len() - last - 2 < TERM_CHUNK_MAX_BYTES, "{name} ran on");
         }
         let sizes: Vec<usize> =
             chunks.iter().map(|c| files.iter().find(|(n, _)| n == c[1].as_str().unwrap()).unwrap().1.len()).collect();
