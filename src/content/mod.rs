@@ -23,7 +23,7 @@ pub use toc::TocItem;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use page::{LineEndingDigests, parent_folder};
+use page::{LineEndingDigests, PageSnapshot, parent_folder};
 use toc::{TocFile, TocFiles};
 
 /// A map keyed by a page of a locale, `(locale, page key)`, that `PageRef` looks up
@@ -113,26 +113,60 @@ pub struct LoadCache {
     /// The files that may have changed since the last load, as the watcher saw them; every
     /// other file is taken as it was without a look at the disk. `None`: look at each.
     changed: std::sync::Mutex<Option<Arc<foldhash::HashSet<OsString>>>>,
+    /// For pages another process read (`from_stored`): files modified after this time are
+    /// read again even with the same stamp (see `STAMP_SETTLES`).
+    settled_before: Option<std::time::SystemTime>,
+    /// The files the current load asked for: what it keeps (`keep_loaded`).
+    loaded: std::sync::Mutex<foldhash::HashSet<OsString>>,
 }
 
 /// A locale folder's files, (path under the folder, full path), and the warnings listing
 /// them raised.
 type Listing = (Vec<(String, PathBuf)>, Vec<Diagnostic>);
 
-/// A loaded page with its file's stamp.
+/// A loaded page with its file's stamp, and the page as a build cache stores it when it
+/// came from one.
 struct CachedFile {
     stamp: FileStamp,
     page: Arc<LoadedPage>,
+    snapshot: Option<Arc<PageSnapshot>>,
 }
 
 type LoadedPage = (Option<Arc<Page>>, Vec<Diagnostic>);
-/// A file's modification time and size: what tells an unchanged file from a changed one.
-pub type FileStamp = (std::time::SystemTime, u64);
+
+/// What tells an unchanged file from a changed one: its modification time and size, and
+/// where the system has them, its inode and change time (which no tool sets back, unlike
+/// the modification time that `cp -p`, `rsync -t` or `touch -d` restore).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileStamp {
+    modified: std::time::SystemTime,
+    len: u64,
+    /// Inode and change time (seconds, nanoseconds); zero where there are none.
+    inode: u64,
+    changed: (i64, i64),
+}
 
 /// The stamp of `file`, or `None` when it cannot be read.
 pub fn file_stamp(file: &Path) -> Option<FileStamp> {
-    std::fs::metadata(file).and_then(|m| Ok((m.modified()?, m.len()))).ok()
+    let metadata = std::fs::metadata(file).ok()?;
+    #[cfg(unix)]
+    let (inode, changed) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (metadata.ino(), (metadata.ctime(), metadata.ctime_nsec()))
+    };
+    #[cfg(not(unix))]
+    let (inode, changed) = (0, (0, 0));
+    Some(FileStamp { modified: metadata.modified().ok()?, len: metadata.len(), inode, changed })
 }
+
+/// A page of the load cache as a build cache stores it: its file, the file's stamp, and
+/// the page without its body.
+pub type SavedPage = (PathBuf, FileStamp, Arc<PageSnapshot>);
+
+/// How long after its modification a file's stamp is trusted by a later process: a file
+/// written in the same tick of the file system's clock as the build read it (or within a
+/// FAT volume's two seconds) may have changed with the same stamp.
+const STAMP_SETTLES: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl LoadCache {
     /// Tells the next load which files may have changed since the last one: `changed` are
@@ -181,6 +215,52 @@ impl LoadCache {
         listing
     }
 
+    /// A load cache of the pages a build cache stored (`stored_pages`), trusted for files
+    /// modified well before `read_at`, when the build that stored them began to read. Their
+    /// front matter is parsed again in parallel; bodies are read when a build needs them.
+    pub fn from_stored(pages: Vec<SavedPage>, read_at: std::time::SystemTime) -> LoadCache {
+        let known: foldhash::HashMap<OsString, CachedFile> = pages
+            .into_par_iter()
+            .filter_map(|(file, stamp, snapshot)| {
+                let page = Page::from_snapshot(&snapshot, file.clone())?;
+                let cached =
+                    CachedFile { stamp, page: Arc::new((Some(Arc::new(page)), Vec::new())), snapshot: Some(snapshot) };
+                Some((file.into_os_string(), cached))
+            })
+            .collect();
+        LoadCache {
+            pages: std::sync::RwLock::new(known),
+            settled_before: read_at.checked_sub(STAMP_SETTLES),
+            ..LoadCache::default()
+        }
+    }
+
+    /// The pages of the last load that loaded without a problem, as a build cache stores
+    /// them (the others are read again by every build, which reports their problems).
+    pub fn stored_pages(&self) -> Vec<SavedPage> {
+        let known = self.pages.read().expect("load cache lock");
+        let mut pages: Vec<SavedPage> = known
+            .par_iter()
+            .filter_map(|(file, cached)| {
+                let (Some(page), diagnostics) = &*cached.page else { return None };
+                if !diagnostics.is_empty() {
+                    return None;
+                }
+                let snapshot = cached.snapshot.clone().unwrap_or_else(|| Arc::new(page.snapshot()));
+                Some((PathBuf::from(file), cached.stamp, snapshot))
+            })
+            .collect();
+        pages.sort_by(|a, b| a.0.cmp(&b.0));
+        pages
+    }
+
+    /// Forgets the pages the last load did not ask for (files gone or renamed), so the
+    /// cache holds the site as it is.
+    fn keep_loaded(&self) {
+        let loaded = std::mem::take(&mut *self.loaded.lock().expect("load cache lock"));
+        self.pages.write().expect("load cache lock").retain(|file, _| loaded.contains(file));
+    }
+
     /// The pages of `files`, each taken from the cache while its file is unchanged (or, when
     /// the watcher vouches for it, without looking), else read by `load`. The cache is read
     /// without a lock per page, so the parallel loaders never wait on each other.
@@ -195,15 +275,19 @@ impl LoadCache {
                     return ((*cached.page).clone(), None);
                 }
                 let stamp = file_stamp(file);
-                if let Some(cached) = known.get(file.as_os_str()).filter(|cached| Some(cached.stamp) == stamp) {
+                let settled = |stamp: &FileStamp| self.settled_before.is_none_or(|before| stamp.modified < before);
+                if let Some(cached) =
+                    known.get(file.as_os_str()).filter(|cached| Some(cached.stamp) == stamp && settled(&cached.stamp))
+                {
                     return ((*cached.page).clone(), None);
                 }
                 let loaded = load(rel_path, file);
-                let cached = stamp.map(|stamp| CachedFile { stamp, page: Arc::new(loaded.clone()) });
+                let cached = stamp.map(|stamp| CachedFile { stamp, page: Arc::new(loaded.clone()), snapshot: None });
                 (loaded, cached)
             })
             .collect();
         drop(known);
+        self.loaded.lock().expect("load cache lock").extend(files.iter().map(|(_, file)| file.as_os_str().to_owned()));
         let mut known = self.pages.write().expect("load cache lock");
         let mut pages = Vec::with_capacity(outcomes.len());
         for ((_, file), (loaded, cached)) in files.iter().zip(outcomes) {
@@ -300,6 +384,9 @@ impl Site {
                 &mut diagnostics,
             );
             locales.push(content);
+        }
+        if let Some(cache) = cache {
+            cache.keep_loaded();
         }
         Ok(Site { locales, diagnostics })
     }
@@ -722,7 +809,7 @@ fn load_page(
         key: rel_path.to_lowercase(),
         source_path,
         front_matter,
-        body,
+        body: body.into(),
         body_line,
         digests,
         text_hash: Default::default(),
@@ -755,7 +842,7 @@ fn load_landing(
         key: rel_path.to_lowercase(),
         source_path,
         front_matter,
-        body: text,
+        body: text.into(),
         body_line: 1,
         digests: LineEndingDigests::of(&bytes),
         text_hash: Default::default(),
@@ -844,6 +931,74 @@ mod tests {
             std::fs::write(&file, text).unwrap();
             assert_eq!(String::from_utf8(read_front_matter(&file).unwrap()).unwrap(), head);
         }
+    }
+
+    /// A site of one page in a temporary folder, and its config.
+    fn one_page_site(text: &str) -> (tempfile::TempDir, Config, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let config =
+            Config::parse(dir.path(), "title='T'\nbase_url='https://x.org/'\ndefault_locale='en-us'\n").unwrap();
+        let file = dir.path().join("content/en-us/a.md");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, text).unwrap();
+        (dir, config, file)
+    }
+
+    fn title_of(site: &Site) -> Option<String> {
+        site.source().pages["a.md"].facts().title.clone()
+    }
+
+    #[test]
+    fn a_stored_page_stands_for_its_file_only_while_the_stamp_holds_and_has_settled() {
+        let (_dir, config, file) = one_page_site("---\ntitle: On disk\n---\nBody on disk.\n");
+        let first = LoadCache::default();
+        let site = Site::load_cached(&config, &first).unwrap();
+        assert_eq!(title_of(&site), Some("On disk".into()));
+        // What the cache would store had it read another text with this stamp.
+        let (path, stamp, _) = first.stored_pages().pop().unwrap();
+        let (_other_dir, other_config, _) = one_page_site("---\ntitle: Stored\n---\nStored body.\n");
+        let other = LoadCache::default();
+        Site::load_cached(&other_config, &other).unwrap();
+        let (_, _, snapshot) = other.stored_pages().pop().unwrap();
+        let stored = || vec![(path.clone(), stamp, Arc::clone(&snapshot))];
+        // Read long after the file was written: the stored page is taken, body unread.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        let trusted = Site::load_cached(&config, &LoadCache::from_stored(stored(), later)).unwrap();
+        assert_eq!(title_of(&trusted), Some("Stored".into()), "an unchanged stamp vouches for the file");
+        // Read just after: the file may have changed within its clock's tick, so it is read.
+        let now = std::time::SystemTime::now();
+        let unsettled = Site::load_cached(&config, &LoadCache::from_stored(stored(), now)).unwrap();
+        assert_eq!(title_of(&unsettled), Some("On disk".into()), "a stamp that has not settled is not trusted");
+        // Same size, modification time set back: the change time still tells.
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, "---\ntitle: Ed disk\n---\nBody on disk.\n").unwrap();
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(modified).unwrap();
+        let edited = Site::load_cached(&config, &LoadCache::from_stored(stored(), later)).unwrap();
+        if cfg!(unix) {
+            assert_eq!(title_of(&edited), Some("Ed disk".into()), "a restored modification time does not hide an edit");
+        }
+    }
+
+    #[test]
+    fn a_stored_page_reads_its_body_only_when_asked() {
+        let (_dir, config, file) = one_page_site("---\ntitle: T\n---\nThe body.\n");
+        let first = LoadCache::default();
+        let site = Site::load_cached(&config, &first).unwrap();
+        let hash = site.source().pages["a.md"].text_hash();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        let cache = LoadCache::from_stored(first.stored_pages(), later);
+        let site = Site::load_cached(&config, &cache).unwrap();
+        let page = &site.source().pages["a.md"];
+        assert_eq!(page.text_hash(), hash, "the stored hash");
+        assert_eq!(page.body(), "The body.\n");
+        assert_eq!(page.body_line, 4);
+        // The file is what the body is read from.
+        std::fs::remove_file(&file).unwrap();
+        let cache = LoadCache::from_stored(first.stored_pages(), later);
+        assert_eq!(cache.stored_pages().len(), 1);
+        // A later load that does not find the file forgets it.
+        let _ = Site::load_cached(&config, &cache).unwrap();
+        assert!(cache.stored_pages().is_empty());
     }
 
     #[test]

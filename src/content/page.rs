@@ -1,6 +1,9 @@
 //! `Page`: one source file of one locale, split into front matter and body, plus the keys
 //! that pair it with its translations (the same lowercase path under another locale folder).
 
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
 use sha1::{Digest as _, Sha1};
 
 use super::front_matter::FrontMatter;
@@ -19,7 +22,8 @@ pub struct Page {
     /// diagnostics.
     pub source_path: String,
     pub front_matter: FrontMatter,
-    pub body: String,
+    /// The text after the front matter (`Page::body`).
+    pub body: PageBody,
     /// The 1-based line of the file on which `body` starts.
     pub body_line: usize,
     /// SHA-1 digests of the file's bytes with LF and with CRLF line endings: what DocFX
@@ -32,6 +36,113 @@ pub struct Page {
     pub text_hash: std::sync::OnceLock<blake3::Hash>,
     /// `facts`, read from the front matter on first use and kept like `text_hash`.
     pub facts: std::sync::OnceLock<PageFacts>,
+}
+
+/// A page's body: read with the file, or, for a page a build takes from its load cache
+/// (the file is unchanged since the last build read it), read from the file only when
+/// this build needs it. Most builds after an edit render one page and never do.
+#[derive(Clone, Debug, Default)]
+pub struct PageBody {
+    text: OnceLock<String>,
+    /// Where to read it from, and whether the file is a landing page (whose body is all
+    /// of it); `None` when the text was given.
+    unread: Option<(PathBuf, bool)>,
+}
+
+impl From<String> for PageBody {
+    fn from(text: String) -> PageBody {
+        PageBody { text: OnceLock::from(text), unread: None }
+    }
+}
+
+impl From<&str> for PageBody {
+    fn from(text: &str) -> PageBody {
+        PageBody::from(text.to_string())
+    }
+}
+
+impl PageBody {
+    /// The body of the page file `file`, read when first asked for.
+    pub fn unread(file: PathBuf, landing: bool) -> PageBody {
+        PageBody { text: OnceLock::new(), unread: Some((file, landing)) }
+    }
+
+    fn get(&self) -> &str {
+        self.text.get_or_init(|| match &self.unread {
+            // The file was unchanged when the build looked, and is read as it is now: if it
+            // changed since, this build shows the new text and the next one renders it
+            // again (its stamp changed). A file gone meanwhile reads as empty.
+            Some((file, landing)) => read_body(file, *landing),
+            None => String::new(),
+        })
+    }
+}
+
+fn read_body(file: &std::path::Path, landing: bool) -> String {
+    let Ok(bytes) = std::fs::read(file) else { return String::new() };
+    let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes)).into_owned();
+    if landing {
+        return text;
+    }
+    match super::front_matter::split(&text) {
+        Ok(split) => split.body.to_string(),
+        Err(_) => text,
+    }
+}
+
+/// What the load cache keeps of a page between builds: all of it but the body, which is
+/// read again only when a build needs it (`PageBody::unread`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PageSnapshot {
+    locale: String,
+    rel_path: String,
+    source_path: String,
+    /// The front matter as JSON (what `text_hash` hashes): parsed again much faster than
+    /// its YAML.
+    front_matter: String,
+    body_line: usize,
+    digests: (String, String, String),
+    text_hash: [u8; 32],
+}
+
+impl Page {
+    /// The page as the load cache keeps it.
+    pub fn snapshot(&self) -> PageSnapshot {
+        let text_hash = *self.text_hash().as_bytes();
+        PageSnapshot {
+            locale: self.locale.to_string(),
+            rel_path: self.rel_path.clone(),
+            source_path: self.source_path.clone(),
+            front_matter: serde_json::to_string(self.front_matter.meta()).unwrap_or_default(),
+            body_line: self.body_line,
+            digests: (self.digests.as_is.clone(), self.digests.lf.clone(), self.digests.crlf.clone()),
+            text_hash,
+        }
+    }
+
+    /// The page of the file `file` that `snapshot` describes, its body unread; `None`
+    /// when the snapshot is damaged.
+    pub fn from_snapshot(snapshot: &PageSnapshot, file: PathBuf) -> Option<Page> {
+        let meta = serde_json::from_str(&snapshot.front_matter).ok()?;
+        let mut page = Page {
+            locale: Locale::parse(&snapshot.locale)?,
+            key: snapshot.rel_path.to_lowercase(),
+            rel_path: snapshot.rel_path.clone(),
+            source_path: snapshot.source_path.clone(),
+            front_matter: FrontMatter::new(meta),
+            body: PageBody::default(),
+            body_line: snapshot.body_line,
+            digests: LineEndingDigests {
+                as_is: snapshot.digests.0.clone(),
+                lf: snapshot.digests.1.clone(),
+                crlf: snapshot.digests.2.clone(),
+            },
+            text_hash: OnceLock::from(blake3::Hash::from_bytes(snapshot.text_hash)),
+            facts: OnceLock::new(),
+        };
+        page.body = PageBody::unread(file, page.is_landing());
+        Some(page)
+    }
 }
 
 /// The front-matter values every build reads from every page. Read once per page, so a
@@ -109,6 +220,11 @@ pub struct LineEndingDigests {
 }
 
 impl Page {
+    /// The text after the front matter (all of a landing page's YAML).
+    pub fn body(&self) -> &str {
+        self.body.get()
+    }
+
     /// The front-matter values every build reads (see `PageFacts`).
     pub fn facts(&self) -> &PageFacts {
         self.facts.get_or_init(|| PageFacts::of(&self.front_matter))
@@ -118,7 +234,7 @@ impl Page {
     pub fn text_hash(&self) -> blake3::Hash {
         *self.text_hash.get_or_init(|| {
             let mut hasher = blake3::Hasher::new();
-            hasher.update(self.body.as_bytes());
+            hasher.update(self.body().as_bytes());
             if let Ok(meta) = serde_json::to_vec(self.front_matter.meta()) {
                 hasher.update(&meta);
             }

@@ -100,9 +100,9 @@ pub struct Section {
 pub fn diff(old_file: &str, source: &Page, translation: Option<&Page>) -> SourceDiff {
     let (old_meta, old_body) = split_front_matter(old_file);
     let old_sections = sections(&old_body);
-    let new_sections = sections(&source.body.replace("\r\n", "\n"));
+    let new_sections = sections(&source.body().replace("\r\n", "\n"));
     let titles = translation
-        .map(|page| translated_titles(&old_sections, &sections(&page.body.replace("\r\n", "\n"))))
+        .map(|page| translated_titles(&old_sections, &sections(&page.body().replace("\r\n", "\n"))))
         .unwrap_or_default();
     let mut changes = compare(&old_sections, &new_sections);
     for change in &mut changes {

@@ -41,7 +41,7 @@ pub(super) fn expand<'a>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> SourceText<'a> {
     let text = SourceText::of_file(sources, 0, None);
-    if !mentions_include(&page.body) {
+    if !mentions_include(page.body()) {
         return text;
     }
     let mut expander = Expander { site, page, sources, diagnostics, stack: vec![page.key.clone()] };
@@ -180,7 +180,7 @@ impl<'a> Expander<'_, 'a> {
                     key,
                     source_path: &page.source_path,
                     rel_path: &page.rel_path,
-                    body: &page.body,
+                    body: page.body(),
                     body_line: page.body_line,
                 })
             };

@@ -21,9 +21,9 @@ pub(super) fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage
     let sources = Sources::new(page);
     let text = SourceText::of_file(&sources, 0, None);
     let positions = Positions::new(sources, &text);
-    let Ok(documents) = YamlLoader::load_from_str(&page.body) else { return rendered };
+    let Ok(documents) = YamlLoader::load_from_str(page.body()) else { return rendered };
     let Some(landing) = documents.into_iter().next() else { return rendered };
-    let mut writer = Writer { body: &page.body, searched: 0, events: Vec::new(), positions: &positions };
+    let mut writer = Writer { body: page.body(), searched: 0, events: Vec::new(), positions: &positions };
     let title = text_of(&landing["title"]);
     if title.is_empty() {
         writer.warn(&mut rendered.diagnostics, "a landing page needs a `title`", 0);
@@ -44,7 +44,7 @@ pub(super) fn render(page: &Page, context: &MarkdownContext<'_>) -> RenderedPage
         writer.card(card, context, &mut ids, &mut rendered.diagnostics);
     }
     if !cards.is_empty() {
-        writer.html("</ul>\n".to_string(), page.body.len());
+        writer.html("</ul>\n".to_string(), page.body().len());
     }
     let mut events = writer.events;
     links::rewrite(&mut events, page, context, &positions, &mut rendered);

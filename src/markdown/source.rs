@@ -74,7 +74,7 @@ pub(super) struct Positions<'a> {
 impl<'a> Sources<'a> {
     pub(super) fn new(page: &'a Page) -> Sources<'a> {
         let mut sources = Sources { files: Vec::new() };
-        sources.add(&page.source_path, &page.rel_path, &page.body, page.body_line);
+        sources.add(&page.source_path, &page.rel_path, page.body(), page.body_line);
         sources
     }
 
@@ -246,7 +246,7 @@ mod tests {
             key: "a/page.md".into(),
             source_path: "content/en-us/a/page.md".into(),
             front_matter: split.front_matter,
-            body: split.body.to_string(),
+            body: split.body.to_string().into(),
             body_line: split.body_line,
             digests: Default::default(),
             text_hash: Default::default(),

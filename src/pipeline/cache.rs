@@ -10,7 +10,7 @@ use foldhash::HashMap;
 use rayon::prelude::*;
 
 use crate::content::page::url_path;
-use crate::content::{FileStamp, LoadCache, Locale, PageMap};
+use crate::content::{FileStamp, LoadCache, Locale, PageMap, SavedPage};
 use crate::markdown::{Highlighter, RenderedPage};
 use crate::output::{Bytes, Deferred, Output};
 use crate::render::nav::LocaleNav;
@@ -66,6 +66,9 @@ pub struct BuildCache {
     pub(super) writer: Option<std::sync::Mutex<StoreWriter>>,
     /// Whether this build changed anything worth saving.
     pub(super) dirty: bool,
+    /// When this build began to read the site's files (what the load cache's stamps are
+    /// trusted against in the next process).
+    pub(super) load_started: Option<std::time::SystemTime>,
 }
 
 impl BuildCache {
@@ -257,7 +260,7 @@ const STATE_FILE: &str = "state.bin";
 const BODIES_FILE: &str = "bodies.bin";
 /// First line of the state file; the second is polydoc's version. Either differing means
 /// the cache is ignored, so a new polydoc never reuses what an older one made.
-const MAGIC: &str = "polydoc build cache 4";
+const MAGIC: &str = "polydoc build cache 5";
 
 /// Where one body's compressed HTML is in the body store.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
@@ -339,6 +342,9 @@ struct Stored<B, H> {
     site_files: Option<StoredSiteFiles>,
     search_files: Vec<(String, StoredSiteFiles)>,
     search_pages: Vec<(String, StoredIndexPages)>,
+    /// The pages the build read, without their bodies, and when it began to read them.
+    loaded: Vec<SavedPage>,
+    read_at: std::time::SystemTime,
     /// Highlighted blocks, compressed.
     highlights: Vec<(crate::markdown::highlight::BlockKey, H)>,
 }
@@ -394,6 +400,7 @@ impl BuildCache {
             return cache;
         }
         cache.store = Some(store);
+        cache.files = LoadCache::from_stored(stored.loaded, stored.read_at);
         let highlighter = Highlighter::new();
         highlighter.preload(stored.highlights.into_iter().map(|(key, html)| (key, html.into_vec())).collect());
         cache.highlighter = Some(Arc::new(highlighter));
@@ -526,7 +533,20 @@ impl BuildCache {
         let highlights: Vec<(_, &serde_bytes::Bytes)> =
             blocks.iter().map(|(key, html)| (*key, serde_bytes::Bytes::new(html))).collect();
         let output = output.to_path_buf();
-        let stored = Stored { generation, output, bodies, pages, site_files, search_files, search_pages, highlights };
+        let loaded = self.files.stored_pages();
+        let read_at = self.load_started.unwrap_or(std::time::UNIX_EPOCH);
+        let stored = Stored {
+            generation,
+            output,
+            bodies,
+            pages,
+            site_files,
+            search_files,
+            search_pages,
+            loaded,
+            read_at,
+            highlights,
+        };
         let temporary = dir.join(format!("{STATE_FILE}.tmp"));
         let write = || -> std::io::Result<()> {
             let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);

@@ -10,7 +10,7 @@ fn page(locale: &str, text: &str) -> Page {
         key: "a.md".into(),
         source_path: format!("content/{locale}/a.md"),
         front_matter: split.front_matter,
-        body: split.body.to_string(),
+        body: split.body.to_string().into(),
         body_line: split.body_line,
         digests: Default::default(),
         text_hash: Default::default(),
