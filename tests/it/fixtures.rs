@@ -100,12 +100,13 @@ fn toc_md_headings_are_groups_and_linked_headings_are_entries() {
     assert_eq!(toc_json(&site, "en-us"), expected);
 
     // The sidebar of a page holds its open path: its group is expanded, the page marked
-    // current. Siblings share one rendering, so links go through the output root.
+    // current. Siblings share one rendering, so links go through the locale folder.
     let html = site.output("en-us/start/install/index.html");
     let sidebar = element_with_class(&html, "nav", "pd-sidebar");
     assert!(sidebar.contains("<summary>Getting started</summary>"), "{sidebar}");
-    assert!(sidebar.contains(r#"href="../../../en-us/start/first-steps/">First steps</a>"#), "{sidebar}");
-    assert!(sidebar.contains(r#"href="../../../en-us/start/install/" aria-current="page">Install</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../start/first-steps/">First steps</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../start/install/" aria-current="page">Install</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../">Home</a>"#), "{sidebar}");
     assert_eq!(sidebar.matches("aria-current").count(), 1, "{sidebar}");
     assert!(sidebar.contains("<summary>Reference</summary>"), "{sidebar}");
     // Its sibling shows the same sidebar with its own link marked instead.
