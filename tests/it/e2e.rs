@@ -364,6 +364,8 @@ fn e2e_sidebar_entries_expand_from_the_toc_file() {
         serde_json::json!(["../../guides/tuning/caches/", server.url("en-us/guides/tuning/caches/")])
     );
     assert!(!server.take_sent().contains_key("en-us/toc.json"), "toc.json fetched twice");
+    let problems = axe_violations(&browser, &axe_source());
+    assert!(problems.is_empty(), "axe-core on the expanded sidebar:\n{}", problems.join("\n"));
     // A link of a built subtree leads to its page, where it is the current one.
     browser.click(&caches);
     browser.wait_until(
