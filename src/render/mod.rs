@@ -484,8 +484,9 @@ impl RenderContext<'_> {
     }
 
     /// The sidebar of the page: rendered once per locale, open path and folder depth
-    /// (its links go up to the output root and down again, so they hold for every page of
-    /// that depth), with the page's own link marked.
+    /// (its links go up to the locale folder and down again, so they hold for every page
+    /// of that depth: every page of a locale, fallbacks included, is inside its folder),
+    /// with the page's own link marked.
     fn sidebar(&self, output: &OutputPage<'_>, dir: &str, strings: &UiStrings) -> Result<Option<SidebarHtml>> {
         #[derive(serde::Serialize)]
         struct SidebarContext<'a> {
@@ -499,17 +500,19 @@ impl RenderContext<'_> {
         }
         let depth = dir.split('/').filter(|segment| !segment.is_empty()).count();
         let open_path = nav.open_path(&output.key);
-        let up = "../".repeat(depth);
+        // From the page's folder up to the locale folder (`dir` is `<locale>/…`).
+        let up = "../".repeat(depth.saturating_sub(1));
+        let locale_dir = format!("{locale}/");
         let href = |target: &NavTarget| match target {
             NavTarget::External(url) if !url.starts_with("asset:") => url.clone(),
             NavTarget::None => String::new(),
-            target => format!("{up}{}", target_href(locale, "", target)),
+            target => below(&up, target_href(locale, &locale_dir, target)),
         };
         let html = self.sidebars.get_or_render((locale.clone(), open_path.to_vec(), depth), || {
             let context = SidebarContext { items: nav.sidebar(open_path, &href), t: strings.as_map() };
             self.theme.render("sidebar.html", &context)
         })?;
-        let own = format!("{up}{locale}/{}", encode_path(&url_path(&output.key)));
+        let own = href(&NavTarget::Page { key: output.key.clone(), fragment: None });
         Ok(Some(SidebarHtml::marking(html, &own)))
     }
 
@@ -646,6 +649,20 @@ fn target_href(locale: &Locale, dir: &str, target: &NavTarget) -> String {
             Some(output_path) => relative_url(dir, output_path),
             None => url.clone(),
         },
+    }
+}
+
+/// `url`, relative to the locale folder, made relative to a page folder below it that
+/// `up` (`""` or `../` repeated) leads back from. A leading `./` goes, so the locale's
+/// home is `../../`, not `../.././`. polydoc.js resolves `toc.json`'s hrefs the same way,
+/// so the subtrees it builds link exactly as the server's sidebar does.
+fn below(up: &str, url: String) -> String {
+    if up.is_empty() {
+        return url;
+    }
+    match url.strip_prefix("./") {
+        Some(rest) => format!("{up}{rest}"),
+        None => format!("{up}{url}"),
     }
 }
 

@@ -93,7 +93,7 @@ pub(crate) fn fill(rendered: &str, slots: &Slots<'_>) -> Option<String> {
 }
 
 /// Which pages share a sidebar: same locale, same open path, same depth of the page
-/// folder (links in a shared sidebar are relative to the output root, `../` per level).
+/// folder (links in a shared sidebar go up to the locale folder, `../` per level below it).
 pub type SidebarKey = (Locale, Vec<usize>, usize);
 
 /// Sidebars rendered so far in one build.

@@ -1,7 +1,7 @@
 //! End-to-end tests in headless Chromium: the search box (Chinese and English, ranking,
-//! keyboard, what a query downloads), the language switcher, DocFX tabs, the theme's
-//! keyboard and layout behaviour, axe-core accessibility checks, and screenshots in
-//! `target/e2e/`. They run when `POLYDOC_E2E` is set (`.ci/run` sets it); the site is served
+//! keyboard, what a query downloads), the language switcher, the sidebar's toggles (filled
+//! from `toc.json`), DocFX tabs, the theme's keyboard and layout behaviour, axe-core
+//! accessibility checks, and screenshots in `target/e2e/`. They run when `POLYDOC_E2E` is set (`.ci/run` sets it); the site is served
 //! below a sub-path by a tiny server in the test, so relative URLs are exercised too.
 
 use std::path::{Path, PathBuf};
@@ -287,6 +287,104 @@ fn e2e_language_switcher_by_keyboard() {
         &format!("return location.href === {};", Value::String(served.url(&format!("zh-cn/{SEED}")))),
         WAIT,
     );
+}
+
+/// The sidebar as the reader sees it: each entry's title, `*` on the current page, `[+]` or
+/// `[-]` for a closed or open toggle, its shown children in braces; `?` on an entry still
+/// marked `data-pd-kids` (polydoc.js gave it no toggle).
+const DESCRIBE_SIDEBAR: &str = "const describe = ul => Array.from(ul.children).map(li => { \
+       const a = li.querySelector(':scope > a'), d = li.querySelector(':scope > details'); \
+       const s = d && d.querySelector(':scope > summary'); \
+       let text = a ? a.textContent + (a.getAttribute('aria-current') === 'page' ? '*' : '') : (s || li).textContent; \
+       if (li.hasAttribute('data-pd-kids')) text += '?'; \
+       if (d) { text += d.open ? '[-]' : '[+]'; const sub = d.querySelector(':scope > ul'); if (sub) text += '{' + describe(sub) + '}'; } \
+       return text; \
+     }).join(' | '); \
+     return describe(document.querySelector('#pd-sidebar > ul'));";
+
+/// A sidebar holds only its open path, collapsed entries as plain links: polydoc.js gives
+/// each a toggle, and expanding one builds its children from `toc.json` in the server's
+/// markup, whose own collapsed entries expand in turn. From a file, where `toc.json`
+/// cannot be fetched, the toggles go away and the links stay.
+#[test]
+fn e2e_sidebar_entries_expand_from_the_toc_file() {
+    if !enabled() {
+        return;
+    }
+    let site = TestSite::fixture("toc/nested");
+    site.build_ok();
+    let server = StaticServer::start(&site.public(), "/docs/");
+    let browser = Browser::launch(1280, 900, &[]);
+    let sidebar = || browser.eval_str(DESCRIBE_SIDEBAR);
+    // Toggle events come after a click returns: wait for what they do.
+    let wait_for = |expected: &str| {
+        let started = std::time::Instant::now();
+        loop {
+            let shown = sidebar();
+            if shown == expected {
+                return;
+            }
+            assert!(started.elapsed() < WAIT, "the sidebar shows {shown:?}, not {expected:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let guides = "#pd-sidebar > ul > li:nth-child(2)";
+    let guides_list =
+        format!("return document.querySelector('{guides} > details > ul').outerHTML.replace(/>\\s+</g, '><');");
+
+    // The server's markup of the Guides subtree, where it is on the open path.
+    browser.goto(&server.url("en-us/guides/install/"));
+    wait_for("Home | Guides[-]{Install* | Tuning[+] | More[+]} | Reference[+]");
+    let served_list = browser.eval_str(&guides_list).replace(r#" aria-current="page""#, "");
+
+    browser.goto(&server.url("en-us/reference/build/"));
+    wait_for("Home | Guides[+] | Reference[-]{Build*}");
+    // The toggle comes after the link, is named by the entry's title and shows a chevron.
+    let toggle = browser.eval(&format!(
+        "const li = document.querySelector('{guides}'), s = li.querySelector('details > summary'); \
+         return [Array.from(li.children).map(e => e.tagName).join(' '), li.lastElementChild.className, \
+           s.textContent, s.getBoundingClientRect().width > 0, getComputedStyle(s, '::before').display];"
+    ));
+    assert_eq!(toggle, serde_json::json!(["A DETAILS", "pd-tree-toggle", "Guides", true, "block"]));
+    server.take_sent();
+    browser.click(&format!("{guides} > details > summary"));
+    wait_for("Home | Guides[-]{Install | Tuning[+] | More[+]} | Reference[-]{Build*}");
+    assert!(server.take_sent().contains_key("en-us/toc.json"), "the children came from elsewhere");
+    // Links as the server writes them for a page at this depth: the same markup.
+    assert_eq!(browser.eval_str(&guides_list), served_list);
+
+    // The subtree's own collapsed entries, a linked one and a group, expand from the same file.
+    browser.click(&format!("{guides} > details > ul > li:nth-child(2) > details > summary"));
+    browser.click(&format!("{guides} > details > ul > li:nth-child(3) > details > summary"));
+    wait_for("Home | Guides[-]{Install | Tuning[-]{Caches} | More[-]{FAQ}} | Reference[-]{Build*}");
+    let caches = format!("{guides} > details > ul > li:nth-child(2) > details > ul > li > a");
+    assert_eq!(
+        browser
+            .eval(&format!("const a = document.querySelector('{caches}'); return [a.getAttribute('href'), a.href];")),
+        serde_json::json!(["../../guides/tuning/caches/", server.url("en-us/guides/tuning/caches/")])
+    );
+    assert!(!server.take_sent().contains_key("en-us/toc.json"), "toc.json fetched twice");
+    let problems = axe_violations(&browser, &axe_source());
+    assert!(problems.is_empty(), "axe-core on the expanded sidebar:\n{}", problems.join("\n"));
+    // A link of a built subtree leads to its page, where it is the current one.
+    browser.click(&caches);
+    browser.wait_until(
+        &format!("return location.href === {};", Value::String(server.url("en-us/guides/tuning/caches/"))),
+        WAIT,
+    );
+    wait_for("Home | Guides[-]{Install | Tuning[-]{Caches*} | More[+]} | Reference[+]");
+
+    // From a file: the first toggle opened finds no toc.json, and the toggles go.
+    let page = site.public().join("en-us/reference/build/index.html");
+    browser.goto(&format!("file://{}", page.display()));
+    wait_for("Home | Guides[+] | Reference[-]{Build*}");
+    browser.click(&format!("{guides} > details > summary"));
+    browser.wait_until("return document.getElementById('pd-sidebar').classList.contains('pd-toc-failed');", WAIT);
+    let after = browser.eval(&format!(
+        "const li = document.querySelector('{guides}'); \
+         return [getComputedStyle(li.querySelector('details')).display, getComputedStyle(li.querySelector('a')).display];"
+    ));
+    assert_eq!(after, serde_json::json!(["none", "block"]));
 }
 
 /// DocFX tabs (`# [Windows Server](#tab/…)`) on a real page of the corpus: click and keyboard.

@@ -100,14 +100,19 @@ fn toc_md_headings_are_groups_and_linked_headings_are_entries() {
     assert_eq!(toc_json(&site, "en-us"), expected);
 
     // The sidebar of a page holds its open path: its group is expanded, the page marked
-    // current. Siblings share one rendering, so links go through the output root.
+    // current. Siblings share one rendering, so links go through the locale folder.
     let html = site.output("en-us/start/install/index.html");
     let sidebar = element_with_class(&html, "nav", "pd-sidebar");
     assert!(sidebar.contains("<summary>Getting started</summary>"), "{sidebar}");
-    assert!(sidebar.contains(r#"href="../../../en-us/start/first-steps/">First steps</a>"#), "{sidebar}");
-    assert!(sidebar.contains(r#"href="../../../en-us/start/install/" aria-current="page">Install</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../start/first-steps/">First steps</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../start/install/" aria-current="page">Install</a>"#), "{sidebar}");
+    assert!(sidebar.contains(r#"href="../../">Home</a>"#), "{sidebar}");
     assert_eq!(sidebar.matches("aria-current").count(), 1, "{sidebar}");
-    assert!(sidebar.contains("<summary>Reference</summary>"), "{sidebar}");
+    // A collapsed group is a heading marked as having children (polydoc.js adds its
+    // toggle): no toggle that cannot open without script.
+    assert!(sidebar.contains(r#"<li data-pd-kids><span class="pd-tree-heading">Reference</span></li>"#), "{sidebar}");
+    assert_eq!(sidebar.matches("<details").count(), sidebar.matches("<details class=\"pd-tree-group\" open>").count());
+    assert!(!sidebar.contains("data-pd-lazy"), "{sidebar}");
     // Its sibling shows the same sidebar with its own link marked instead.
     let sibling = site.output("en-us/start/first-steps/index.html");
     let sibling_sidebar = element_with_class(&sibling, "nav", "pd-sidebar");
@@ -133,6 +138,64 @@ fn toc_yml_items_nest_and_include_other_toc_files() {
         ),
     ]);
     assert_eq!(toc_json(&site, "en-us"), expected);
+}
+
+/// The sidebar's markup, which every page carries: the open path in `<details open>`, each
+/// collapsed entry with children a plain link (or heading) marked `data-pd-kids` for
+/// polydoc.js, links relative to the locale folder.
+#[test]
+fn sidebar_markup_is_the_open_path_and_plain_links() {
+    let (site, _) = build_fixture("toc/nested");
+    let tree = |page: &str| {
+        let html = site.output(&format!("en-us/{page}index.html"));
+        let sidebar = element_with_class(&html, "nav", "pd-sidebar");
+        let start = sidebar.find("<ul").expect("a tree");
+        sidebar[start..sidebar.rfind("</ul>").expect("a tree") + "</ul>".len()].to_string()
+    };
+    assert_eq!(
+        tree("reference/build/"),
+        r#"<ul class="pd-tree">
+<li><a href="../../">Home</a></li>
+<li data-pd-kids><a href="../../guides/">Guides</a></li>
+<li><a href="../../reference/">Reference</a>
+<details class="pd-tree-toggle" open>
+<summary><span class="pd-sr">Reference</span></summary><ul>
+<li><a href="../../reference/build/" aria-current="page">Build</a></li>
+</ul>
+</details>
+</li>
+</ul>"#
+    );
+    assert_eq!(
+        tree("guides/install/"),
+        r#"<ul class="pd-tree">
+<li><a href="../../">Home</a></li>
+<li><a href="../../guides/">Guides</a>
+<details class="pd-tree-toggle" open>
+<summary><span class="pd-sr">Guides</span></summary><ul>
+<li><a href="../../guides/install/" aria-current="page">Install</a></li>
+<li data-pd-kids><a href="../../guides/tuning/">Tuning</a></li>
+<li data-pd-kids><span class="pd-tree-heading">More</span></li>
+</ul>
+</details>
+</li>
+<li data-pd-kids><a href="../../reference/">Reference</a></li>
+</ul>"#
+    );
+    // The locale's home page: no climbing at all.
+    assert_eq!(
+        tree(""),
+        r#"<ul class="pd-tree">
+<li><a href="./" aria-current="page">Home</a></li>
+<li data-pd-kids><a href="guides/">Guides</a></li>
+<li data-pd-kids><a href="reference/">Reference</a></li>
+</ul>"#
+    );
+    // One level deeper, the same tree climbs one more folder.
+    assert!(
+        tree("guides/tuning/caches/")
+            .contains(r#"<li><a href="../../../guides/tuning/caches/" aria-current="page">Caches</a></li>"#)
+    );
 }
 
 // --- Markdown ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-/* polydoc built-in theme script: theme toggle, mobile menu, language menu, lazy sidebar
-   groups from the locale's TOC JSON, outline highlighting, DocFX tabs, zone pivots and
+/* polydoc built-in theme script: theme toggle, mobile menu, language menu, sidebar toggles
+   filled lazily from the locale's TOC JSON, outline highlighting, DocFX tabs, zone pivots and
    the image lightbox. No dependencies, no network
    requests except that one same-site JSON file. Everything degrades to plain links. */
 (function () {
@@ -78,14 +78,8 @@
     }
   });
 
-  /* ---- Sidebar: fill collapsed groups from the TOC JSON on first expand ---- */
+  /* ---- Sidebar: collapsed entries get a toggle, filled from the TOC JSON on first expand ---- */
   if (sidebar) {
-    // Bring the current page into view inside a long, independently scrolling sidebar.
-    var here = sidebar.querySelector("[aria-current=page]");
-    if (here && sidebar.scrollHeight > sidebar.clientHeight) {
-      var top = here.getBoundingClientRect().top - sidebar.getBoundingClientRect().top;
-      if (top > sidebar.clientHeight * 0.7) sidebar.scrollTop = top - sidebar.clientHeight / 3;
-    }
     var localeRoot = sidebar.getAttribute("data-locale-root") || "";
     var tocUrl = sidebar.getAttribute("data-toc-url");
     var tocPromise = null;
@@ -96,9 +90,13 @@
       }
       return tocPromise;
     };
+    // toc.json's hrefs are relative to the locale folder; made relative to the page as the
+    // server writes its sidebar links (render::below): `../../x/`, `../../` for `./`.
+    var upToLocale = localeRoot === "./" ? "" : localeRoot;
     var resolve = function (href) {
-      if (!href) return "";
-      return /^([a-z][a-z0-9+.-]*:|\/|#)/i.test(href) ? href : localeRoot + href;
+      if (!href || /^([a-z][a-z0-9+.-]*:|\/|#)/i.test(href)) return href || "";
+      if (upToLocale && href.slice(0, 2) === "./") href = href.slice(2);
+      return upToLocale + href;
     };
     var el = function (tag, cls, text) {
       var e = doc.createElement(tag);
@@ -106,32 +104,52 @@
       if (text) e.textContent = text;
       return e;
     };
-    // Same markup as the sidebar macro in macros.html.
+    // The markup of the sidebar macro in macros.html for collapsed entries.
     var build = function (items) {
-      var ul = el("ul", "pd-tree");
+      var ul = el("ul");
       items.forEach(function (it) {
-        var li = el("li"), href = resolve(it.href), kids = it.children && it.children.length;
+        var li = el("li"), href = resolve(it.href);
         if (href) {
-          var a = el("a", "pd-tree-link", it.title);
-          a.href = href;
+          var a = el("a", "", it.title);
+          a.setAttribute("href", href);
           li.appendChild(a);
-        }
-        if (kids) {
-          var d = el("details", href ? "pd-tree-toggle" : "pd-tree-group");
-          var s = el("summary");
-          if (href) s.appendChild(el("span", "pd-sr", it.title)); else s.textContent = it.title;
-          d.appendChild(s);
-          d.setAttribute("data-pd-lazy", "");
-          d.pdItems = it.children;
-          li.appendChild(d);
-        } else if (!href) {
+        } else {
           li.appendChild(el("span", "pd-tree-heading", it.title));
+        }
+        if (it.children && it.children.length) {
+          li.setAttribute("data-pd-kids", "");
+          li.pdItems = it.children;
         }
         ul.appendChild(li);
       });
       return ul;
     };
-    // Position of a server-rendered <li> in the tree: its index among siblings, then its ancestors'.
+    // A collapsed entry with children (li[data-pd-kids]) gets a toggle to fill later: a
+    // chevron after its link, named by the link's text, or, for a group without a link,
+    // a <summary> in place of its heading.
+    var enhance = function (scope) {
+      var entries = scope.querySelectorAll("li[data-pd-kids]");
+      for (var i = 0; i < entries.length; i++) {
+        var li = entries[i], first = li.firstElementChild, linked = !!first && first.tagName === "A";
+        var d = el("details", linked ? "pd-tree-toggle" : "pd-tree-group"), s = el("summary");
+        if (linked) s.appendChild(el("span", "pd-sr", first.textContent));
+        else s.textContent = first ? first.textContent : "";
+        d.appendChild(s);
+        d.setAttribute("data-pd-lazy", "");
+        if (li.pdItems) d.pdItems = li.pdItems;
+        li.removeAttribute("data-pd-kids");
+        if (linked || !first) li.appendChild(d); else li.replaceChild(d, first);
+      }
+    };
+    enhance(sidebar);
+    // Bring the current page into view inside a long, independently scrolling sidebar.
+    var here = sidebar.querySelector("[aria-current=page]");
+    if (here && sidebar.scrollHeight > sidebar.clientHeight) {
+      var top = here.getBoundingClientRect().top - sidebar.getBoundingClientRect().top;
+      if (top > sidebar.clientHeight * 0.7) sidebar.scrollTop = top - sidebar.clientHeight / 3;
+    }
+    // Position of an entry in the tree: its index among siblings, then its ancestors'
+    // (the server's open path and the subtrees built here list every entry, as toc.json).
     var pathOf = function (li) {
       var path = [];
       while (li && sidebar.contains(li)) {
@@ -142,7 +160,11 @@
     };
     var fill = function (d, items) {
       d.removeAttribute("data-pd-lazy");
-      if (items && items.length) d.appendChild(build(items));
+      if (items && items.length) {
+        var ul = build(items);
+        enhance(ul);
+        d.appendChild(ul);
+      }
     };
     sidebar.addEventListener("toggle", function (ev) {
       var d = ev.target;
