@@ -131,6 +131,8 @@ fn print_timings(summary: &BuildSummary) {
         summary.bodies_rendered,
         summary.rendered.len()
     );
+    let (highlighted, reused) = summary.code_blocks;
+    eprintln!("code blocks: {highlighted} highlighted, {reused} from the cache");
     if !summary.search_index.is_empty() {
         let locales: Vec<String> = summary
             .search_index

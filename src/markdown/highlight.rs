@@ -8,6 +8,7 @@ mod lines;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use syntect::html::{ClassStyle, css_for_theme_with_class_style};
@@ -36,6 +37,9 @@ pub struct Highlighter {
     lines: LineMemo,
     /// Off only to measure what highlighting costs (`POLYDOC_NO_HIGHLIGHT`).
     enabled: bool,
+    /// Blocks highlighted, and blocks taken from the cache, since `take_counts`.
+    highlighted: AtomicUsize,
+    reused: AtomicUsize,
 }
 
 impl Default for Highlighter {
@@ -51,7 +55,15 @@ impl Highlighter {
             cache: Mutex::new(HashMap::new()),
             lines: LineMemo::default(),
             enabled: true,
+            highlighted: AtomicUsize::new(0),
+            reused: AtomicUsize::new(0),
         }
+    }
+
+    /// How many blocks were highlighted, and how many taken from the cache, since the last
+    /// call (for `--timings`: what the cache saved).
+    pub fn take_counts(&self) -> (usize, usize) {
+        (self.highlighted.swap(0, Ordering::Relaxed), self.reused.swap(0, Ordering::Relaxed))
     }
 
     /// A highlighter that leaves all code plain, for measuring the cost of highlighting.
@@ -75,8 +87,10 @@ impl Highlighter {
         if let Some(html) = cached.and_then(|compressed| lz4_flex::decompress_size_prepended(&compressed).ok())
             && let Ok(html) = String::from_utf8(html)
         {
+            self.reused.fetch_add(1, Ordering::Relaxed);
             return html.into();
         }
+        self.highlighted.fetch_add(1, Ordering::Relaxed);
         let html = self.render(language, code);
         let compressed: Arc<[u8]> = lz4_flex::compress_prepend_size(html.as_bytes()).into();
         self.cache.lock().expect("highlight cache lock").insert(key, (compressed, true));
@@ -93,11 +107,15 @@ impl Highlighter {
         cache.extend(blocks.into_iter().map(|(key, html)| (key, (Arc::from(html), false))));
     }
 
-    /// The blocks this highlighter returned since it was made, compressed, sorted.
-    pub fn used_blocks(&self) -> Vec<(BlockKey, Arc<[u8]>)> {
+    /// The blocks this highlighter returned since it was made (or, with `unused`, all it
+    /// holds, preloaded ones included), compressed, sorted.
+    pub fn used_blocks(&self, unused: bool) -> Vec<(BlockKey, Arc<[u8]>)> {
         let cache = self.cache.lock().expect("highlight cache lock");
-        let mut blocks: Vec<_> =
-            cache.iter().filter(|(_, (_, used))| *used).map(|(key, (html, _))| (*key, Arc::clone(html))).collect();
+        let mut blocks: Vec<_> = cache
+            .iter()
+            .filter(|(_, (_, used))| unused || *used)
+            .map(|(key, (html, _))| (*key, Arc::clone(html)))
+            .collect();
         blocks.sort_by_key(|block| block.0);
         blocks
     }

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use crate::content::page::url_path;
 use crate::content::{FileStamp, LoadCache, Locale, PageMap, SavedPage};
+use crate::markdown::highlight::BlockKey;
 use crate::markdown::{Highlighter, RenderedPage};
 use crate::output::{Bytes, Deferred, Output};
 use crate::render::nav::LocaleNav;
@@ -69,6 +70,21 @@ pub struct BuildCache {
     /// When this build began to read the site's files (what the load cache's stamps are
     /// trusted against in the next process).
     pub(super) load_started: Option<std::time::SystemTime>,
+    /// Whether the last build's highlighted blocks were read into the highlighter.
+    pub(super) highlights: Highlights,
+}
+
+/// The highlighted blocks a build cache stored, as far as this build read them.
+#[derive(Default)]
+pub(super) enum Highlights {
+    /// There are none (no stored cache, or `serve`'s, which keeps its highlighter).
+    #[default]
+    None,
+    /// Stored, not read (yet).
+    Unread,
+    /// Read into the highlighter, for a build that renders again all its bodies (or half of
+    /// them: what it did not use is then forgotten) or only some (the others' blocks are kept).
+    Read { keep_unused: bool },
 }
 
 impl BuildCache {
@@ -258,6 +274,8 @@ const STATE_FILE: &str = "state.bin";
 /// The bodies' HTML, each compressed on its own, appended as bodies change and read only
 /// for the pages whose templates run again.
 const BODIES_FILE: &str = "bodies.bin";
+/// The highlighted code blocks, read only by a build that renders many bodies again.
+const HIGHLIGHTS_FILE: &str = "highlights.bin";
 /// First line of the state file; the second is polydoc's version. Either differing means
 /// the cache is ignored, so a new polydoc never reuses what an older one made.
 const MAGIC: &str = "polydoc build cache 5";
@@ -332,7 +350,7 @@ impl BuildCache {
 /// The cache as stored: bodies with their metadata, pages by fingerprint (their HTML is
 /// in `output`), the site-wide files, and the highlighted code blocks this build used.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<B, H> {
+struct Stored<B> {
     /// The body store's generation.
     generation: u64,
     /// The output folder the pages were written to.
@@ -345,8 +363,6 @@ struct Stored<B, H> {
     /// The pages the build read, without their bodies, and when it began to read them.
     loaded: Vec<SavedPage>,
     read_at: std::time::SystemTime,
-    /// Highlighted blocks, compressed.
-    highlights: Vec<(crate::markdown::highlight::BlockKey, H)>,
 }
 
 /// A search index's pages in id order, each with its record's fingerprint.
@@ -401,9 +417,8 @@ impl BuildCache {
         }
         cache.store = Some(store);
         cache.files = LoadCache::from_stored(stored.loaded, stored.read_at);
-        let highlighter = Highlighter::new();
-        highlighter.preload(stored.highlights.into_iter().map(|(key, html)| (key, html.into_vec())).collect());
-        cache.highlighter = Some(Arc::new(highlighter));
+        cache.highlighter = Some(Arc::new(Highlighter::new()));
+        cache.highlights = Highlights::Unread;
         for body in stored.bodies {
             let Some(locale) = Locale::parse(&body.locale) else { continue };
             let fingerprint = blake3::Hash::from_bytes(body.fingerprint);
@@ -529,34 +544,44 @@ impl BuildCache {
             })
             .collect();
         search_pages.sort_by(|a, b| a.0.cmp(&b.0));
-        let blocks = self.highlighter.as_ref().map(|h| h.used_blocks()).unwrap_or_default();
-        let highlights: Vec<(_, &serde_bytes::Bytes)> =
-            blocks.iter().map(|(key, html)| (*key, serde_bytes::Bytes::new(html))).collect();
         let output = output.to_path_buf();
         let loaded = self.files.stored_pages();
         let read_at = self.load_started.unwrap_or(std::time::UNIX_EPOCH);
-        let stored = Stored {
-            generation,
-            output,
-            bodies,
-            pages,
-            site_files,
-            search_files,
-            search_pages,
-            loaded,
-            read_at,
-            highlights,
+        let stored =
+            Stored { generation, output, bodies, pages, site_files, search_files, search_pages, loaded, read_at };
+        write_frame(&dir.join(STATE_FILE), &stored)?;
+        self.save_highlights(&dir)
+    }
+
+    /// Makes the highlighted blocks of the last build available to this one's highlighter,
+    /// when it will render enough bodies to gain from them: reading them all costs about
+    /// as much as highlighting a hundred pages again.
+    pub(super) fn want_highlights(&mut self, bodies_to_render: usize, bodies: usize) {
+        const WORTH_IT: usize = 100;
+        if !matches!(self.highlights, Highlights::Unread) || bodies_to_render < WORTH_IT {
+            return;
+        }
+        self.highlights = Highlights::Read { keep_unused: bodies_to_render * 2 < bodies };
+        let (Some(dir), Some(highlighter)) = (&self.store_dir, &self.highlighter) else { return };
+        let Ok(bytes) = std::fs::read(dir.join(HIGHLIGHTS_FILE)) else { return };
+        let Some(blocks) = decode_frame::<Vec<(BlockKey, serde_bytes::ByteBuf)>>(&bytes) else { return };
+        highlighter.preload(blocks.into_iter().map(|(key, html)| (key, html.into_vec())).collect());
+    }
+
+    /// Stores the blocks this build highlighted or took from the last one's, unless it
+    /// never read those (few bodies rendered): the stored ones then stay as they are, for
+    /// the build that renders many again (the few pages' new blocks are not kept). Blocks are keyed by their code and language, so
+    /// a stored block is right whichever build stored it.
+    fn save_highlights(&self, dir: &Path) -> Result<()> {
+        let keep_unused = match self.highlights {
+            Highlights::Unread => return Ok(()),
+            Highlights::Read { keep_unused } => keep_unused,
+            Highlights::None => false,
         };
-        let temporary = dir.join(format!("{STATE_FILE}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-            file.write_all(format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).as_bytes())?;
-            let mut compressor = lz4_flex::frame::FrameEncoder::new(file);
-            postcard::to_io(&stored, &mut compressor).map_err(std::io::Error::other)?;
-            compressor.finish().map_err(std::io::Error::other)?.flush()
-        };
-        write().with_context(|| format!("cannot write {}", temporary.display()))?;
-        std::fs::rename(&temporary, dir.join(STATE_FILE)).with_context(|| format!("cannot write {}", dir.display()))
+        let blocks = self.highlighter.as_ref().map(|h| h.used_blocks(keep_unused)).unwrap_or_default();
+        let blocks: Vec<(BlockKey, &serde_bytes::Bytes)> =
+            blocks.iter().map(|(key, html)| (*key, serde_bytes::Bytes::new(html))).collect();
+        write_frame(&dir.join(HIGHLIGHTS_FILE), &blocks)
     }
 
     /// Opens the body store for appending the bodies this build renders (`build` only:
@@ -812,12 +837,33 @@ fn new_generation() -> u64 {
 }
 
 /// The stored cache, if `bytes` is one this polydoc wrote.
-fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, serde_bytes::ByteBuf>> {
+fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage>> {
+    decode_frame(bytes)
+}
+
+/// A value `write_frame` stored, if this polydoc wrote it: the header, then postcard in
+/// an lz4 frame.
+fn decode_frame<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     let header = format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION"));
     let compressed = bytes.strip_prefix(header.as_bytes())?;
     let mut encoded = Vec::new();
     lz4_flex::frame::FrameDecoder::new(compressed).read_to_end(&mut encoded).ok()?;
     postcard::from_bytes(&encoded).ok()
+}
+
+/// Stores `value` at `path` (through a temporary file, renamed): polydoc's version
+/// header, then postcard in an lz4 frame.
+fn write_frame(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let temporary = path.with_extension("tmp");
+    let write = || -> std::io::Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+        file.write_all(format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).as_bytes())?;
+        let mut compressor = lz4_flex::frame::FrameEncoder::new(file);
+        postcard::to_io(value, &mut compressor).map_err(std::io::Error::other)?;
+        compressor.finish().map_err(std::io::Error::other)?.flush()
+    };
+    write().with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(all(test, feature = "search"))]

@@ -74,6 +74,8 @@ pub struct BuildSummary {
     pub rendered: Vec<String>,
     /// How many page bodies were rendered from Markdown (the others came from the cache).
     pub bodies_rendered: usize,
+    /// Code blocks of those bodies: highlighted, and taken from the highlighter's cache.
+    pub code_blocks: (usize, usize),
     /// The output pages whose Markdown took longest to render, slowest first (at most 10).
     pub slowest: Vec<(String, Duration)>,
     pub elapsed: Duration,
@@ -224,6 +226,7 @@ pub fn run(
         }
     }
     let bodies: Vec<Option<&RenderedPage>> = rendered.iter().map(|r| r.as_ref().map(|(_, body)| &**body)).collect();
+    let code_blocks = highlighter.take_counts();
     if !cache.builds_again() {
         // A one-off build highlights nothing more: the memory goes to the templates.
         highlighter.forget_lines();
@@ -292,6 +295,7 @@ pub fn run(
         pages: page_counts(&planned),
         external_links,
         bodies_rendered,
+        code_blocks,
         slowest,
         ..BuildSummary::default()
     };
@@ -461,19 +465,39 @@ fn render_markdown(
         // Without a store (a read-only site folder) the bodies stay in memory.
         cache.store_dir = None;
     }
-    let cache_ref = &*cache;
-    let cached = &cache.bodies;
-    let (records_held, records_limit) = (std::sync::atomic::AtomicUsize::new(0), cache::records_held_limit());
-    let render_one = |output: &OutputPage<'_>| {
-        let page = output.page()?;
-        let fingerprint = fingerprints.body(output, page, page.text_hash());
-        let key = PageRef(output.locale, &output.key);
-        let unchanged = |body: &&CachedBody| {
-            body.fingerprint == fingerprint && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
-        };
-        if let Some(body) = cached.get(&key).filter(unchanged) {
-            return Some(BodyOutcome::Cached(body.output, Arc::clone(&body.body)));
+    // Each page's body from the cache while its inputs are unchanged; the others are
+    // rendered below.
+    let mut rendered: Vec<Option<BodyOutcome>> = Vec::with_capacity(planned.len());
+    let mut to_render: Vec<(usize, Fingerprint)> = Vec::new();
+    let looked_up: Vec<Option<Result<BodyOutcome, Fingerprint>>> = planned
+        .par_iter()
+        .map(|output| {
+            let page = output.page()?;
+            let fingerprint = fingerprints.body(output, page, page.text_hash());
+            let unchanged = |body: &&CachedBody| {
+                body.fingerprint == fingerprint
+                    && body.read_files.iter().all(|(file, stamp)| file_stamp(file) == *stamp)
+            };
+            Some(match cache.bodies.get(&PageRef(output.locale, &output.key)).filter(unchanged) {
+                Some(body) => Ok(BodyOutcome::Cached(body.output, Arc::clone(&body.body))),
+                None => Err(fingerprint),
+            })
+        })
+        .collect();
+    for (i, body) in looked_up.into_iter().enumerate() {
+        match body {
+            Some(Err(fingerprint)) => {
+                to_render.push((i, fingerprint));
+                rendered.push(None);
+            }
+            body => rendered.push(body.and_then(Result::ok)),
         }
+    }
+    cache.want_highlights(to_render.len(), planned.iter().filter(|output| output.page().is_some()).count());
+    let cache_ref = &*cache;
+    let (records_held, records_limit) = (std::sync::atomic::AtomicUsize::new(0), cache::records_held_limit());
+    let render_one = |output: &OutputPage<'_>, fingerprint: Fingerprint| {
+        let page = output.page().expect("a page with a body");
         let started = Instant::now();
         let read_files = std::cell::RefCell::new(Vec::new());
         let context = MarkdownContext {
@@ -501,26 +525,24 @@ fn render_markdown(
             body.blob = Some(blob);
             body.html = None;
         }
-        Some(BodyOutcome::Fresh(body, started.elapsed()))
+        BodyOutcome::Fresh(body, started.elapsed())
     };
     // Source pages first, then translations and fallbacks: translations repeat their
     // source's code blocks, which the highlighter's cache then already holds. Rendered
     // together, both halves of the work would highlight the same blocks at the same time.
-    let (sources, others): (Vec<usize>, Vec<usize>) =
-        (0..planned.len()).partition(|&i| *planned[i].locale == inputs.config.default_locale);
-    let mut rendered: Vec<Option<BodyOutcome>> = Vec::with_capacity(planned.len());
-    rendered.resize_with(planned.len(), || None);
-    for indices in [sources, others] {
-        let bodies: Vec<_> = indices
+    let (sources, others): (Vec<_>, Vec<_>) =
+        to_render.into_iter().partition(|&(i, _)| *planned[i].locale == inputs.config.default_locale);
+    for pages in [sources, others] {
+        let bodies: Vec<BodyOutcome> = pages
             .par_iter()
-            .map(|&i| {
-                let body = render_one(&planned[i]);
+            .map(|&(i, fingerprint)| {
+                let body = render_one(&planned[i], fingerprint);
                 advance(bar);
                 body
             })
             .collect();
-        for (i, body) in indices.into_iter().zip(bodies) {
-            rendered[i] = body;
+        for ((i, _), body) in pages.into_iter().zip(bodies) {
+            rendered[i] = Some(body);
         }
     }
     if let Some(bar) = bar {

@@ -154,6 +154,40 @@ fn the_corpus_cached_build_equals_its_cold_build_after_a_translation_changes() {
     assert_eq!(rendered_counts(&stderr).0, 1, "{stderr}");
 }
 
+/// The `code blocks: H highlighted, C from the cache` line of `--timings`.
+fn code_block_counts(stderr: &str) -> (usize, usize) {
+    let line = stderr.lines().find(|l| l.starts_with("code blocks: ")).expect("a code blocks line");
+    let numbers: Vec<usize> = line.split(' ').filter_map(|w| w.parse().ok()).collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn highlighted_blocks_are_read_back_by_a_build_that_renders_many_bodies_again() {
+    let site = TestSite::corpus("windows-containers");
+    let first = site.build(&["--timings"]);
+    first.assert_code(0);
+    let (highlighted, _) = code_block_counts(&first.stderr);
+    assert!(highlighted > 50, "{}", first.stderr);
+    let stored = site.path(".polydoc-cache/build/highlights.bin");
+    let before = std::fs::read(&stored).expect("the highlighted blocks are stored");
+    // One page edited: its blocks are highlighted again, the stored ones stay as they are.
+    let source = "content/en-us/about/containers-vs-vm.md";
+    let text = site.read(source);
+    let body = text.splitn(3, "---").nth(2).expect("a body after the front matter");
+    let paragraph = body.lines().find(|l| l.len() > 60 && l.starts_with(char::is_alphabetic)).expect("a paragraph");
+    site.edit(source, paragraph, &format!("{paragraph} Edited."));
+    let stderr = assert_cached_build_equals_cold(&site);
+    assert_eq!(code_block_counts(&stderr).1, 0, "{stderr}");
+    assert!(std::fs::read(&stored).unwrap() == before, "a build that read no stored block rewrote them");
+    // The site's title changed: every body is rendered again, its code from the stored blocks.
+    let config = site.read("site.toml");
+    let title_line = config.lines().find(|l| l.starts_with("title")).expect("a site title").to_string();
+    site.edit("site.toml", &title_line, "title = \"Renamed docs\"");
+    let stderr = assert_cached_build_equals_cold(&site);
+    let (highlighted, reused) = code_block_counts(&stderr);
+    assert!(reused > 50 && highlighted * 10 < reused, "{stderr}");
+}
+
 #[test]
 fn the_dashboard_follows_a_source_edit_that_changes_no_title() {
     // A paragraph edited in a source makes its translation stale: the translation
