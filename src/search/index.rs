@@ -162,11 +162,16 @@ pub struct IndexEntry {
     pub postings: u64,
     /// The file of the pages' lengths.
     pub lengths: String,
-    /// `[first term, file]` of every term chunk, in term order.
-    pub term_chunks: Vec<(String, String)>,
-    /// `[first page id, file]` of every page chunk, in page order.
-    pub page_chunks: Vec<(u32, String)>,
+    /// Every term chunk, in term order.
+    pub term_chunks: Vec<TermChunkRef>,
+    /// Every page chunk, in page order.
+    pub page_chunks: Vec<PageChunkRef>,
 }
+
+/// `[first term, file]` of a term chunk.
+pub type TermChunkRef = (String, String);
+/// `[first page id, file]` of a page chunk.
+pub type PageChunkRef = (u32, String);
 
 /// The step of the length scale for a page of `words` words: 0 for none, else 1 plus the
 /// nearest whole number of `LENGTH_STEP`s, at most 63. Coarse on purpose: BM25 needs
@@ -339,7 +344,7 @@ pub struct Change {
 #[derive(Debug, Default)]
 pub struct Patched {
     pub files: Vec<String>,
-    pub written: Vec<(String, Vec<u8>)>,
+    pub written: Vec<File>,
 }
 
 /// The index of `pages` pages that `assemble` would make from the records of the
@@ -349,24 +354,44 @@ pub struct Patched {
 /// another format or number of pages, a file missing or not as this code writes it, or
 /// a change of vocabulary that moves the term chunks' cut (`term_cut`); the caller then
 /// assembles the index anew. Same bytes as `assemble`, as the tests check.
-pub fn patch(previous: &dyn Fn(&str) -> Option<Vec<u8>>, pages: u32, changes: &[Change]) -> Option<Patched> {
+pub fn patch(previous: &Previous<'_>, pages: u32, changes: &[Change]) -> Option<Patched> {
     patch_with(previous, pages, changes, TERM_CHUNK_BYTES)
 }
 
-fn patch_with(
-    previous: &dyn Fn(&str) -> Option<Vec<u8>>,
-    pages: u32,
-    changes: &[Change],
-    chunk_bytes: usize,
-) -> Option<Patched> {
+/// Reads a file of the previous index by name.
+type Previous<'a> = dyn Fn(&str) -> Option<Vec<u8>> + 'a;
+
+/// A file of the index: its name inside `_search/` and its bytes.
+type File = (String, Vec<u8>);
+
+fn patch_with(previous: &Previous<'_>, pages: u32, changes: &[Change], chunk_bytes: usize) -> Option<Patched> {
     let entry: IndexEntry = serde_json::from_slice(&previous("index.json")?).ok()?;
     if entry.version != FORMAT || entry.pages != pages || changes.iter().any(|c| c.id >= pages) {
         return None;
     }
-    let mut patched = Patched::default();
-    // Per term, the postings it gains, loses or changes: (page id, new code or none).
+    let (deltas, postings) = term_deltas(changes, entry.postings)?;
+    let (term_chunks, terms, mut written) = patch_terms(previous, &entry, &deltas, postings, chunk_bytes)?;
+    let (page_chunks, pages_written) = patch_pages(previous, &entry, changes)?;
+    written.extend(pages_written);
+    let lengths = patch_lengths(previous, &entry, changes)?;
+    let new_entry =
+        IndexEntry { version: FORMAT, pages, terms, postings, lengths: lengths.0.clone(), term_chunks, page_chunks };
+    written.push(lengths);
+    written.push(("index.json".to_string(), index_json(&new_entry)));
+    // Names are hashes of the bytes: a file made again as it was is the previous one.
+    let before = entry_names(&entry);
+    written.retain(|(name, _)| name == "index.json" || !before.contains(name.as_str()));
+    let mut files: Vec<String> = entry_names(&new_entry).into_iter().map(str::to_string).collect();
+    files.push("index.json".to_string());
+    files.sort();
+    Some(Patched { files, written })
+}
+
+/// Per term (in the index's order), the postings the changed pages give it, take from it
+/// or change in it; and the index's number of postings after them.
+fn term_deltas(changes: &[Change], postings: u64) -> Option<(BTreeMap<Utf16Key<'_>, Vec<PostingChange>>, u64)> {
     let mut deltas: BTreeMap<Utf16Key<'_>, Vec<PostingChange>> = BTreeMap::new();
-    let mut postings = entry.postings;
+    let mut postings = postings;
     for change in changes {
         let before: std::collections::HashMap<&str, u32> = change.before.postings().collect();
         let after: std::collections::HashMap<&str, u32> = change.after.postings().collect();
@@ -380,28 +405,30 @@ fn patch_with(
         }
         postings = (postings + after.len() as u64).checked_sub(before.len() as u64)?;
     }
-    // The term chunks the changed terms fall in, read and changed.
+    Some((deltas, postings))
+}
+
+/// The term chunks with `deltas` applied: the new list of chunks, the number of terms, and
+/// the chunk files made. Each changed chunk is cut again; when its last chunk no longer
+/// ends where it did, the next chunk's terms follow, until a chunk ends where an old one
+/// did. `None` when a file is missing or the cut moved (`term_cut`).
+fn patch_terms(
+    previous: &Previous<'_>,
+    entry: &IndexEntry,
+    deltas: &BTreeMap<Utf16Key<'_>, Vec<PostingChange>>,
+    postings: u64,
+    chunk_bytes: usize,
+) -> Option<(Vec<TermChunkRef>, u64, Vec<File>)> {
     let chunk_of = |term: &str| {
         entry.term_chunks.partition_point(|(first, _)| utf16_cmp(first, term) != Ordering::Greater).saturating_sub(1)
     };
     let mut by_chunk: BTreeMap<usize, Vec<(&str, &[PostingChange])>> = BTreeMap::new();
-    for (term, changes) in &deltas {
+    for (term, changes) in deltas {
         by_chunk.entry(chunk_of(term.0)).or_default().push((term.0, changes));
     }
-    let read_chunk = |at: usize| -> Option<Vec<(String, Vec<u32>)>> {
-        let (_, name) = entry.term_chunks.get(at)?;
-        let mut terms: Vec<(String, Vec<u32>)> = serde_json::from_slice(&previous(name)?).ok()?;
-        for (_, list) in &mut terms {
-            let mut id = 0u32;
-            for pair in list.chunks_exact_mut(2) {
-                id = id.checked_add(pair[0])?;
-                pair[0] = id;
-            }
-        }
-        Some(terms)
-    };
+    let read_chunk = |at: usize| read_term_chunk(previous, &entry.term_chunks.get(at)?.1);
     let mut terms = entry.terms;
-    let mut changed_chunks: BTreeMap<usize, Vec<(String, Vec<u32>)>> = BTreeMap::new();
+    let mut changed: BTreeMap<usize, TermChunk> = BTreeMap::new();
     for (&at, term_changes) in &by_chunk {
         let mut chunk = read_chunk(at)?;
         for &(term, changes) in term_changes {
@@ -424,19 +451,17 @@ fn patch_with(
                 }
             }
         }
-        changed_chunks.insert(at, chunk);
+        changed.insert(at, chunk);
     }
     let cut = cut_for(terms, postings, chunk_bytes);
     if cut != cut_for(entry.terms, entry.postings, chunk_bytes) {
         return None;
     }
-    // Each changed chunk is cut again; when its last chunk no longer ends where it did,
-    // the next chunk's terms follow, until a chunk ends where an old one did.
-    let mut term_index: Vec<(String, String)> = Vec::with_capacity(entry.term_chunks.len() + 4);
+    let (mut index, mut written) = (Vec::with_capacity(entry.term_chunks.len() + 4), Vec::new());
     let mut at = 0;
     while at < entry.term_chunks.len() {
-        let Some(mut region) = changed_chunks.remove(&at) else {
-            term_index.push(entry.term_chunks[at].clone());
+        let Some(mut region) = changed.remove(&at) else {
+            index.push(entry.term_chunks[at].clone());
             at += 1;
             continue;
         };
@@ -449,25 +474,49 @@ fn patch_with(
             if !chunker.is_open() || at == entry.term_chunks.len() {
                 break;
             }
-            region = match changed_chunks.remove(&at) {
+            region = match changed.remove(&at) {
                 Some(chunk) => chunk,
                 None => read_chunk(at)?,
             };
         }
         for (first, name, body) in named(chunker.finish(), "terms") {
-            term_index.push((first, name.clone()));
-            patched.written.push((name, body));
+            index.push((first, name.clone()));
+            written.push((name, body));
         }
     }
-    // The page chunks of the changed pages, their entries replaced (a page's URL fixes
-    // where its chunk ends, and the URLs are the same).
-    let mut page_changes: BTreeMap<usize, Vec<&Change>> = BTreeMap::new();
+    Some((index, terms, written))
+}
+
+/// A term chunk's entries: each term with its postings as `[page id, code, …]`.
+type TermChunk = Vec<(String, Vec<u32>)>;
+
+/// A term chunk of the previous index, its page ids made absolute.
+fn read_term_chunk(previous: &Previous<'_>, name: &str) -> Option<TermChunk> {
+    let mut terms: TermChunk = serde_json::from_slice(&previous(name)?).ok()?;
+    for (_, list) in &mut terms {
+        let mut id = 0u32;
+        for pair in list.chunks_exact_mut(2) {
+            id = id.checked_add(pair[0])?;
+            pair[0] = id;
+        }
+    }
+    Some(terms)
+}
+
+/// The page chunks with the changed pages' entries replaced (a page's URL fixes where its
+/// chunk ends, and the URLs are the same): the new list of chunks and the files made.
+fn patch_pages(
+    previous: &Previous<'_>,
+    entry: &IndexEntry,
+    changes: &[Change],
+) -> Option<(Vec<PageChunkRef>, Vec<File>)> {
+    let mut by_chunk: BTreeMap<usize, Vec<&Change>> = BTreeMap::new();
     for change in changes {
         let at = entry.page_chunks.partition_point(|(first, _)| *first <= change.id).checked_sub(1)?;
-        page_changes.entry(at).or_default().push(change);
+        by_chunk.entry(at).or_default().push(change);
     }
-    let mut page_index = entry.page_chunks.clone();
-    for (at, changes) in page_changes {
+    let (mut index, mut written) = (entry.page_chunks.clone(), Vec::new());
+    for (at, changes) in by_chunk {
         let (first, name) = &entry.page_chunks[at];
         let mut pages: Vec<(String, String, String)> = serde_json::from_slice(&previous(name)?).ok()?;
         for change in changes {
@@ -482,37 +531,23 @@ fn patch_with(
             chunker.push(first + offset as u32, &page_entry_parts(url, title, excerpt), false);
         }
         let [(_, new_name, body)]: [(u32, String, Vec<u8>); 1] = named(chunker.finish(), "pages").try_into().ok()?;
-        page_index[at].1 = new_name.clone();
-        patched.written.push((new_name, body));
+        index[at].1 = new_name.clone();
+        written.push((new_name, body));
     }
-    // The lengths, with the changed pages' steps.
+    Some((index, written))
+}
+
+/// The length file with the changed pages' steps.
+fn patch_lengths(previous: &Previous<'_>, entry: &IndexEntry, changes: &[Change]) -> Option<File> {
     let lengths: String = serde_json::from_slice(&previous(&entry.lengths)?).ok()?;
     let mut steps: Vec<u8> = lengths.bytes().map(length_digit_step).collect::<Option<_>>()?;
-    if steps.len() != pages as usize {
+    if steps.len() != entry.pages as usize {
         return None;
     }
     for change in changes {
         steps[change.id as usize] = length_step(change.after.length);
     }
-    let (lengths_name, lengths) = lengths_file(&steps);
-    patched.written.push((lengths_name.clone(), lengths));
-    let new_entry = IndexEntry {
-        version: FORMAT,
-        pages,
-        terms,
-        postings,
-        lengths: lengths_name,
-        term_chunks: term_index,
-        page_chunks: page_index,
-    };
-    patched.written.push(("index.json".to_string(), index_json(&new_entry)));
-    // Names are hashes of the bytes: a file made again as it was is the previous one.
-    let before = entry_names(&entry);
-    patched.written.retain(|(name, _)| name == "index.json" || !before.contains(name.as_str()));
-    patched.files = entry_names(&new_entry).into_iter().map(str::to_string).collect();
-    patched.files.push("index.json".to_string());
-    patched.files.sort();
-    Some(patched)
+    Some(lengths_file(&steps))
 }
 
 /// The names of every file an index entry lists, itself excepted.
