@@ -235,11 +235,17 @@ struct Memo {
 #[derive(Default)]
 struct Shard(Mutex<Remembered>);
 
-/// A shard's units, each with the byte ranges of its words.
+/// A shard's units.
 #[derive(Default)]
 struct Remembered {
-    table: hashbrown::HashTable<(Box<str>, Box<[[u16; 2]]>)>,
+    table: hashbrown::HashTable<Unit>,
     stats: MemoStats,
+}
+
+/// A unit and the byte ranges (start, end) of its words.
+struct Unit {
+    text: Box<str>,
+    words: Box<[[u16; 2]]>,
 }
 
 impl Memo {
@@ -267,9 +273,9 @@ impl Memo {
         let shard = &self.shards[(hash >> 32) as usize % SHARDS].0;
         let room = {
             let mut remembered = shard.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, words)) = remembered.table.find(hash, |(text, _)| **text == *unit) {
-                spans
-                    .extend(words.iter().map(|&[start, end]| (offset + usize::from(start), offset + usize::from(end))));
+            if let Some(known) = remembered.table.find(hash, |known| *known.text == *unit) {
+                let words = known.words.iter();
+                spans.extend(words.map(|&[start, end]| (offset + usize::from(start), offset + usize::from(end))));
                 remembered.stats.hits += 1;
                 remembered.stats.hit_bytes += unit.len() as u64;
                 return;
@@ -293,9 +299,9 @@ impl Memo {
         }
         // Another thread may have cut the same unit meanwhile.
         if let hashbrown::hash_table::Entry::Vacant(vacant) =
-            table.entry(hash, |(text, _)| **text == *unit, |(text, _)| self.hasher.hash_one(&**text))
+            table.entry(hash, |known| *known.text == *unit, |known| self.hasher.hash_one(&*known.text))
         {
-            vacant.insert((unit.into(), words));
+            vacant.insert(Unit { text: unit.into(), words });
             stats.entries += 1;
             stats.bytes += cost;
         }
