@@ -5,6 +5,16 @@
 //! into words. Words are lowercased. `theme/static/search.js` does the same at query
 //! time with the browser's `Intl.Segmenter` — the same rules and dictionary family — so a
 //! query's words are the index's words.
+//!
+//! The dictionary is most of the cost, and docs repeat themselves, so a `Tokenizer`
+//! remembers how it cut what it has seen: not whole pieces (those run between Latin words
+//! and seldom come again) but their units, the clauses between Chinese punctuation, which
+//! the segmenter provably cuts alone as it cuts them in the piece (see `units`). The memo
+//! is bounded and shared by the threads that index pages; the words are the same with or
+//! without it.
+
+use std::hash::BuildHasher as _;
+use std::sync::{Mutex, PoisonError};
 
 use icu_segmenter::options::WordBreakInvariantOptions;
 use icu_segmenter::{WordSegmenter, WordSegmenterBorrowed};
@@ -12,10 +22,45 @@ use icu_segmenter::{WordSegmenter, WordSegmenterBorrowed};
 /// Words longer than this are not indexed (base64 blobs, hashes): nobody types them.
 pub const MAX_WORD_BYTES: usize = 48;
 
-/// Cuts text into lowercase words. Cheap to copy: the segmenter borrows compiled-in data.
-#[derive(Clone, Copy)]
+/// What a tokenizer's memo holds at most by default (text, word boundaries and their
+/// bookkeeping). The units of the 10,000-page benchmark corpus take 2 MB.
+pub const MEMO_BYTES: usize = 16 << 20;
+
+/// Units longer than this are cut but not remembered: long runs without punctuation
+/// rarely come again, and their boundaries fit in `u16`s.
+const MAX_REMEMBERED_BYTES: usize = 1024;
+
+/// The memo's shards: each has its own lock, so the threads that index pages in parallel
+/// seldom wait for one another.
+const SHARDS: usize = 64;
+
+/// What a remembered unit costs besides its text and boundaries: two allocations, the
+/// table's slot and its spare room (an estimate, on the high side).
+const ENTRY_OVERHEAD: usize = 64;
+
+/// Cuts text into lowercase words. Made once per build and shared by reference with the
+/// threads that index pages: the segmenter borrows compiled-in data, and the memo
+/// remembers how non-ASCII text already seen was cut, because documentation repeats
+/// itself (boilerplate sentences, UI strings, translated headings).
 pub struct Tokenizer {
     segmenter: WordSegmenterBorrowed<'static>,
+    /// `None` when made with no memory for it.
+    memo: Option<Memo>,
+}
+
+/// How the memo was used so far (for measurements and tests). Only units up to
+/// `MAX_REMEMBERED_BYTES` are looked up.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MemoStats {
+    /// Units found in the memo, and their bytes.
+    pub hits: u64,
+    pub hit_bytes: u64,
+    /// Units cut by the segmenter, and their bytes.
+    pub misses: u64,
+    pub miss_bytes: u64,
+    /// Units held, and the bytes they count against the budget.
+    pub entries: usize,
+    pub bytes: usize,
 }
 
 impl Default for Tokenizer {
@@ -25,10 +70,19 @@ impl Default for Tokenizer {
 }
 
 impl Tokenizer {
+    /// A tokenizer with a memo of `MEMO_BYTES`.
     pub fn new() -> Tokenizer {
+        Tokenizer::with_memo_bytes(MEMO_BYTES)
+    }
+
+    /// A tokenizer whose memo holds at most about `budget` bytes; once full, it is still
+    /// read but no longer grows. With `0`, there is no memo: every piece goes to the
+    /// segmenter whole (the reference the memo's words are tested against).
+    pub fn with_memo_bytes(budget: usize) -> Tokenizer {
         // The dictionary segmenter (not the LSTM one): CJK needs the dictionary anyway, and
         // it is what browsers' `Intl.Segmenter` uses too.
-        Tokenizer { segmenter: WordSegmenter::new_dictionary(WordBreakInvariantOptions::default()) }
+        let segmenter = WordSegmenter::new_dictionary(WordBreakInvariantOptions::default());
+        Tokenizer { segmenter, memo: (budget > 0).then(|| Memo::new(budget)) }
     }
 
     /// Calls `word` with each word of `text`, lowercased, in order.
@@ -36,6 +90,8 @@ impl Tokenizer {
         let is_separator = |b: u8| b.is_ascii() && !b.is_ascii_alphanumeric();
         let bytes = text.as_bytes();
         let mut lower = String::new();
+        // The current piece's words, as byte ranges of the piece.
+        let mut spans = Vec::new();
         let mut at = 0;
         while at < bytes.len() {
             if is_separator(bytes[at]) {
@@ -65,13 +121,19 @@ impl Tokenizer {
                 }
                 continue;
             }
-            let mut segment_start = 0;
-            for (end, kind) in self.segmenter.segment_str(piece).iter_with_word_type() {
-                let segment = &piece[segment_start..end];
-                segment_start = end;
-                if !kind.is_word_like() || segment.len() > MAX_WORD_BYTES {
-                    continue;
-                }
+            spans.clear();
+            match &self.memo {
+                None => self.segment(piece, 0, &mut spans),
+                Some(memo) => units(piece, |offset, unit| {
+                    if unit.len() > MAX_REMEMBERED_BYTES {
+                        self.segment(unit, offset, &mut spans);
+                    } else {
+                        memo.spans(unit, offset, &mut spans, |unit, offset, spans| self.segment(unit, offset, spans));
+                    }
+                }),
+            }
+            for &(start, end) in &spans {
+                let segment = &piece[start..end];
                 if segment.chars().all(is_caseless) {
                     word(segment);
                 } else {
@@ -89,6 +151,66 @@ impl Tokenizer {
         self.words(text, |w| words.push(w.to_string()));
         words
     }
+
+    /// How the memo was used so far (all zero without one).
+    pub fn memo_stats(&self) -> MemoStats {
+        self.memo.as_ref().map(Memo::stats).unwrap_or_default()
+    }
+
+    /// Pushes the byte ranges of the words the segmenter finds in `text` (word-like
+    /// segments, not too long), shifted by `offset`.
+    fn segment(&self, text: &str, offset: usize, spans: &mut Vec<(usize, usize)>) {
+        let mut segment_start = 0;
+        for (end, kind) in self.segmenter.segment_str(text).iter_with_word_type() {
+            if kind.is_word_like() && end - segment_start <= MAX_WORD_BYTES {
+                spans.push((offset + segment_start, offset + end));
+            }
+            segment_start = end;
+        }
+    }
+}
+
+/// Calls `unit` with the offset and text of each unit of `piece`: the runs between
+/// Chinese punctuation marks (`SPLITS`) that have an ideograph or an end of the piece on
+/// either side, the marks left out. The segmenter cuts a piece exactly as it cuts its
+/// units one by one, so units are what the memo remembers: sentences and clauses repeat
+/// far more often than whole pieces (which run between Latin words).
+///
+/// Why that is exact, in ICU4X's word segmenter (checked against its data by
+/// `tests::segmenter_data_keeps_units_apart`): ideographs are its "complex" class, cut by
+/// the dictionary one run of them at a time, looking at nothing outside the run; there
+/// is always a break between such a run and a punctuation mark after it, and before a
+/// run that follows one; no multi-character rule looks past an ideograph; and the mark
+/// alone is a segment that is not a word. So nothing on one side of such a mark changes
+/// how the other side is cut.
+fn units(piece: &str, mut unit: impl FnMut(usize, &str)) {
+    let mut start = 0;
+    let mut before = None;
+    let mut chars = piece.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if SPLITS.contains(&c)
+            && before.is_none_or(is_ideograph)
+            && chars.peek().is_none_or(|&(_, after)| is_ideograph(after))
+        {
+            if start < at {
+                unit(start, &piece[start..at]);
+            }
+            start = at + c.len_utf8();
+        }
+        before = Some(c);
+    }
+    if start < piece.len() {
+        unit(start, &piece[start..]);
+    }
+}
+
+/// Punctuation that units are split at: the marks found between Chinese clauses.
+const SPLITS: [char; 18] =
+    ['，', '。', '、', '：', '；', '！', '？', '（', '）', '“', '”', '《', '》', '「', '」', '【', '】', '—'];
+
+/// CJK Unified Ideographs and Extension A: characters the segmenter's dictionary cuts.
+fn is_ideograph(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
 /// Characters that lowercasing leaves as they are, known without a table lookup: ASCII
@@ -98,6 +220,108 @@ fn is_caseless(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || ('\u{3000}'..='\u{9FFF}').contains(&c)
 }
 
+/// Units already cut, with their words' byte ranges, shared by the indexing threads:
+/// sharded by the unit's hash, each shard behind its own lock and holding at most its
+/// part of the budget.
+struct Memo {
+    shards: Box<[Shard]>,
+    shard_budget: usize,
+    hasher: foldhash::fast::FixedState,
+}
+
+/// One shard, alone on its cache lines (the locks of neighbouring shards are taken by
+/// different threads).
+#[repr(align(128))]
+#[derive(Default)]
+struct Shard(Mutex<Remembered>);
+
+/// A shard's units.
+#[derive(Default)]
+struct Remembered {
+    table: hashbrown::HashTable<Unit>,
+    stats: MemoStats,
+}
+
+/// A unit and the byte ranges (start, end) of its words.
+struct Unit {
+    text: Box<str>,
+    words: Box<[[u16; 2]]>,
+}
+
+impl Memo {
+    fn new(budget: usize) -> Memo {
+        Memo {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            shard_budget: budget / SHARDS,
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+
+    /// Pushes the words of `unit` (at most `MAX_REMEMBERED_BYTES` long) shifted by
+    /// `offset`: remembered ones, or those `segment` pushes, remembered while the budget
+    /// lasts.
+    fn spans(
+        &self,
+        unit: &str,
+        offset: usize,
+        spans: &mut Vec<(usize, usize)>,
+        segment: impl FnOnce(&str, usize, &mut Vec<(usize, usize)>),
+    ) {
+        let hash = self.hasher.hash_one(unit);
+        // hashbrown places entries by the hash's low bits and tells them apart by its top
+        // seven: the shard takes bits from neither.
+        let shard = &self.shards[(hash >> 32) as usize % SHARDS].0;
+        let room = {
+            let mut remembered = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(known) = remembered.table.find(hash, |known| *known.text == *unit) {
+                let words = known.words.iter();
+                spans.extend(words.map(|&[start, end]| (offset + usize::from(start), offset + usize::from(end))));
+                remembered.stats.hits += 1;
+                remembered.stats.hit_bytes += unit.len() as u64;
+                return;
+            }
+            remembered.stats.misses += 1;
+            remembered.stats.miss_bytes += unit.len() as u64;
+            remembered.stats.bytes + unit.len() + ENTRY_OVERHEAD <= self.shard_budget
+        };
+        let first = spans.len();
+        segment(unit, offset, spans);
+        if !room {
+            return;
+        }
+        let words: Box<[[u16; 2]]> =
+            spans[first..].iter().map(|&(start, end)| [(start - offset) as u16, (end - offset) as u16]).collect();
+        let cost = unit.len() + size_of_val(&*words) + ENTRY_OVERHEAD;
+        let mut remembered = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        let Remembered { table, stats } = &mut *remembered;
+        if stats.bytes + cost > self.shard_budget {
+            return;
+        }
+        // Another thread may have cut the same unit meanwhile.
+        if let hashbrown::hash_table::Entry::Vacant(vacant) =
+            table.entry(hash, |known| *known.text == *unit, |known| self.hasher.hash_one(&*known.text))
+        {
+            vacant.insert(Unit { text: unit.into(), words });
+            stats.entries += 1;
+            stats.bytes += cost;
+        }
+    }
+
+    fn stats(&self) -> MemoStats {
+        let mut total = MemoStats::default();
+        for shard in &self.shards {
+            let stats = shard.0.lock().unwrap_or_else(PoisonError::into_inner).stats;
+            total.hits += stats.hits;
+            total.hit_bytes += stats.hit_bytes;
+            total.misses += stats.misses;
+            total.miss_bytes += stats.miss_bytes;
+            total.entries += stats.entries;
+            total.bytes += stats.bytes;
+        }
+        total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +329,30 @@ mod tests {
     fn words(text: &str) -> Vec<String> {
         Tokenizer::new().collect(text)
     }
+
+    /// The reference: no memo, every piece cut whole.
+    fn plain() -> Tokenizer {
+        Tokenizer::with_memo_bytes(0)
+    }
+
+    /// Mixed Chinese and English as translated docs read it (spaces around Latin words,
+    /// full-width punctuation, clauses that come back), with the cases `units` must
+    /// leave whole: punctuation next to Latin letters, full-width digits and letters,
+    /// kana, combining marks, emoji, other scripts.
+    const PARAGRAPHS: &[&str] = &[
+        "Windows 容器提供两种不同的运行时隔离模式：进程隔离和 Hyper-V 隔离。在进程隔离模式下，容器与主机共享内核（这与 Linux 容器的工作方式相同），而在 Hyper-V 隔离模式下，每个容器都在高度优化的虚拟机中运行。",
+        "若要了解详细信息，请参阅“容器基础映像”和《Windows Server 2019 发行说明》。注意：容器主机和容器映像的版本必须匹配；否则，容器将无法启动！",
+        "若要了解详细信息，请参阅“网络隔离和安全性”。若要了解详细信息，请参阅[容器主机部署](deploy-containers.md)。",
+        "运行 `docker pull mcr.microsoft.com/windows/servercore:ltsc2022` 以拉取映像，大小约为 5.7 GB，下载需要 10～15 分钟。然后，运行 docker images 确认映像已下载。",
+        "步骤1：安装 Docker。步骤2：启用 Hyper-V 功能（需要重启）。步骤3：验证安装，结果应显示“正在运行”。",
+        "价格为１，０００元，支持ＡＰＩ版本２．０，以及 v1.2、v1.3 和 v2.0。",
+        "コンテナーとは、アプリケーションを実行するための軽量な環境です。Windows コンテナーは、プロセス分離をサポートしています。",
+        "容器\u{301}，镜像；容器，\u{301}镜像；葛\u{E0100}，城；部署成功🎉，下一步；👩\u{200D}💻，开发人员；🇨🇳，中国。",
+        "컨테이너，容器；ภาษาไทย，中文；约翰·史密斯，CAFÉ，Ärger。",
+        "，开头的标点；结尾的标点。。；只有标点：，、；“”（）【】——。",
+        "容器与虚拟机的比较：容器是一种轻量级的隔离环境，虚拟机是一种完整的隔离环境。容器与虚拟机的比较：容器启动更快，虚拟机隔离更强。",
+        "有关支持的值的完整列表，请参阅 az vm list 的参考文档。该操作是幂等的，因此如果第一次尝试超时，可以安全地再次运行它。",
+    ];
 
     #[test]
     fn ascii_is_cut_at_spaces_and_punctuation_and_lowercased() {
@@ -150,5 +398,191 @@ mod tests {
     fn overlong_words_are_left_out() {
         let blob = "a".repeat(MAX_WORD_BYTES + 1);
         assert_eq!(words(&format!("key {blob} value")), ["key", "value"]);
+    }
+
+    #[test]
+    fn memo_gives_the_words_of_whole_pieces() {
+        let (plain, memo) = (plain(), Tokenizer::new());
+        // Cut first, then remembered.
+        for _ in 0..2 {
+            for text in PARAGRAPHS {
+                assert_eq!(memo.collect(text), plain.collect(text), "{text}");
+            }
+        }
+        assert!(memo.memo_stats().hits > 0);
+    }
+
+    #[test]
+    fn units_leave_out_only_punctuation_between_ideographs() {
+        let cut = |piece: &str| {
+            let mut found = Vec::new();
+            units(piece, |offset, unit| found.push((offset, unit.to_string())));
+            found
+        };
+        let owned =
+            |units: &[(usize, &str)]| units.iter().map(|&(at, unit)| (at, unit.to_string())).collect::<Vec<_>>();
+        assert_eq!(cut("容器，镜像。"), owned(&[(0, "容器"), (9, "镜像")]));
+        assert_eq!(cut("“容器”"), owned(&[(3, "容器")]));
+        assert_eq!(cut("。"), owned(&[]));
+        // Not between ideographs: left in the unit.
+        for whole in
+            ["Ａ，容器", "容器，１", "容器，\u{301}镜像", "容器\u{301}，镜像", "容器，，镜像", "コンテナー、Windows"]
+        {
+            assert_eq!(cut(whole), owned(&[(0, whole)]));
+        }
+    }
+
+    #[test]
+    fn memo_gives_the_words_of_whole_pieces_for_any_mix_of_characters() {
+        // A character (or short run) of every word-break class the rules know, and the
+        // split points.
+        let characters = "中国的㐀々〇あアｱーＡ１aZ7 -.'\"_·:\u{301}\u{200D}\u{FE0F}\u{E0100}\u{AD}\u{200B}🎉👩🇨🇳한éÄ\u{3000}～…．﹐";
+        let palette: Vec<String> =
+            characters.chars().map(String::from).chain(["容器", "虚拟机", "ภา"].map(String::from)).collect();
+        let splits: Vec<String> = SPLITS.iter().map(char::to_string).collect();
+        let (plain, memo) = (plain(), Tokenizer::new());
+        // xorshift: the same strings every run.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..1 + next(16) {
+                match next(10) {
+                    0..=3 => text.push_str(["中", "国", "容器", "镜像", "的"][next(5)]),
+                    4..=6 => text.push_str(&splits[next(splits.len())]),
+                    _ => text.push_str(&palette[next(palette.len())]),
+                }
+            }
+            assert_eq!(memo.collect(&text), plain.collect(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn memo_gives_the_words_of_whole_pieces_next_to_any_character() {
+        let (plain, memo) = (plain(), Tokenizer::new());
+        let characters = ('\0'..='\u{FFFF}').chain(('\u{10000}'..=char::MAX).step_by(61));
+        for c in characters {
+            for text in [
+                format!("{c}中，国{c}"),
+                format!("{c}容器。镜像{c}"),
+                format!("，中{c}"),
+                format!("{c}中，"),
+                format!("中{c}国，容器"),
+            ] {
+                assert_eq!(memo.collect(&text), plain.collect(&text), "{text:?}");
+            }
+        }
+    }
+
+    /// The facts about ICU4X's word segmenter that make `units` exact, read from its
+    /// data. Should this stop compiling or fail after an ICU4X upgrade, check them again.
+    #[test]
+    fn segmenter_data_keeps_units_apart() {
+        use icu_provider::prelude::*;
+        use icu_segmenter::provider::{Baked, BreakState, SegmenterBreakWordV1};
+
+        let response: DataResponse<SegmenterBreakWordV1> = Baked.load(DataRequest::default()).expect("compiled data");
+        let data = response.payload.get();
+        let count = usize::from(data.property_count);
+        let state = |left: usize, right: u8| data.break_state_table.get(left * count + usize::from(right));
+        let property = |c: char| data.property_table.get32(u32::from(c));
+        let complex = data.complex_property;
+        // Ideographs are cut by the dictionary, one run of them at a time.
+        let ideographs = ('\u{3400}'..='\u{4DBF}').chain('\u{4E00}'..='\u{9FFF}');
+        assert!(ideographs.clone().all(is_ideograph));
+        assert!(ideographs.clone().all(|c| property(c) == complex));
+        for mark in SPLITS {
+            let class = property(mark);
+            assert_ne!(class, complex, "{mark}");
+            // A break between an ideograph and the mark.
+            assert_eq!(state(usize::from(complex), class), Some(BreakState::Break), "{mark}");
+            // The mark alone is not a word (rule status 0: no word type).
+            assert!(class == 0 || data.rule_status_table.get(usize::from(class) - 1) == Some(0), "{mark}");
+        }
+        // No rule, and no pending match of a multi-character rule, goes on past an
+        // ideograph: it is settled there (a break, or one before). Text starting with an
+        // ideograph so starts with a break.
+        let rows = data.break_state_table.len() / count;
+        for row in 0..rows {
+            assert!(matches!(state(row, complex), Some(BreakState::Break | BreakState::NoMatch)), "state {row}");
+        }
+    }
+
+    #[test]
+    fn repeated_units_are_cut_once() {
+        let tokenizer = Tokenizer::new();
+        let text = PARAGRAPHS[0];
+        let words = tokenizer.collect(text);
+        let first = tokenizer.memo_stats();
+        assert!(first.misses > 0);
+        assert_eq!(tokenizer.collect(text), words);
+        let second = tokenizer.memo_stats();
+        assert_eq!(second.misses, first.misses);
+        assert_eq!(second.hits - first.hits, first.hits + first.misses);
+        // A clause met in another sentence is remembered too.
+        tokenizer.collect("虚拟机，每个容器都在高度优化的虚拟机中运行。");
+        assert_eq!(tokenizer.memo_stats().hits, second.hits + 1);
+    }
+
+    #[test]
+    fn memo_stops_growing_at_its_budget() {
+        let budget = 64 * 1024;
+        let (plain, memo) = (plain(), Tokenizer::with_memo_bytes(budget));
+        for i in 0..5000 {
+            let text = format!("第{i}个容器，镜像{}号。", i * 7);
+            assert_eq!(memo.collect(&text), plain.collect(&text), "{text}");
+        }
+        let stats = memo.memo_stats();
+        assert!(stats.entries > 0);
+        assert!(stats.bytes <= budget, "{stats:?}");
+        assert!(stats.misses > 2 * stats.entries as u64, "{stats:?}");
+        assert_eq!(plain.memo_stats(), MemoStats::default());
+    }
+
+    #[test]
+    fn threads_sharing_a_tokenizer_get_the_same_words() {
+        let tokenizer = Tokenizer::new();
+        let expected: Vec<Vec<String>> = PARAGRAPHS.iter().map(|text| plain().collect(text)).collect();
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let (tokenizer, expected) = (&tokenizer, &expected);
+                scope.spawn(move || {
+                    for round in 0..50 {
+                        for at in 0..PARAGRAPHS.len() {
+                            let at = (at + thread + round) % PARAGRAPHS.len();
+                            assert_eq!(tokenizer.collect(PARAGRAPHS[at]), expected[at]);
+                        }
+                    }
+                });
+            }
+        });
+        let stats = tokenizer.memo_stats();
+        assert!(stats.hits > stats.misses, "{stats:?}");
+    }
+
+    /// Real translated docs (Microsoft's Windows containers docs in Chinese), when this
+    /// machine has a copy; skipped otherwise.
+    #[test]
+    fn memo_gives_the_words_of_whole_pieces_in_real_translations() {
+        let folder = std::path::Path::new("/work/shared/corpus/windows-containers/content/zh-cn");
+        if !folder.is_dir() {
+            eprintln!("skipped: no {}", folder.display());
+            return;
+        }
+        let (plain, memo) = (plain(), Tokenizer::new());
+        let mut files = 0;
+        for entry in walkdir::WalkDir::new(folder).into_iter().filter_map(Result::ok) {
+            if entry.path().extension().is_some_and(|extension| extension == "md") {
+                let text = std::fs::read_to_string(entry.path()).expect("a readable page");
+                assert_eq!(memo.collect(&text), plain.collect(&text), "{}", entry.path().display());
+                files += 1;
+            }
+        }
+        assert!(files > 0);
     }
 }
