@@ -583,10 +583,19 @@ fn classify(rel_path: &str) -> FileKind {
 
 /// A file's text: the UTF-8 BOM removed, invalid UTF-8 replaced (with a warning).
 fn decode(bytes: &[u8], source_path: &str, diagnostics: &mut Vec<Diagnostic>) -> String {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
+    decode_owned(bytes.to_vec(), source_path, diagnostics)
+}
+
+/// `decode` for bytes the caller gives up: valid UTF-8 becomes the text in place.
+fn decode_owned(mut bytes: Vec<u8>, source_path: &str, diagnostics: &mut Vec<Diagnostic>) -> String {
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
         Err(error) => {
+            let bytes = error.as_bytes();
+            let error = error.utf8_error();
             let line = bytes[..error.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
             diagnostics.push(
                 Diagnostic::warning(
@@ -690,7 +699,7 @@ fn load_locale(
                     diagnostics.push(Diagnostic::error("io", &source_path, "cannot read this file"));
                     continue;
                 };
-                let text = decode(&bytes, &source_path, diagnostics);
+                let text = decode_owned(bytes, &source_path, diagnostics);
                 match kind {
                     FileKind::Toc => {
                         toc_files.insert(lower, TocFile { rel_path, source_path, text });
@@ -793,15 +802,21 @@ fn load_page(
     };
     // Only a source page's hashes are ever compared with a stamp.
     let digests = if is_source { LineEndingDigests::of(&bytes) } else { LineEndingDigests::default() };
-    let text = decode(&bytes, &source_path, diagnostics);
-    let (front_matter, body, body_line) = match front_matter::split(&text) {
-        Ok(split) if reading == Reading::Stamps => (split.front_matter, String::new(), split.body_line),
-        Ok(split) => (split.front_matter, split.body.to_string(), split.body_line),
+    let mut text = decode_owned(bytes, &source_path, diagnostics);
+    let (front_matter, body_start, body_line) = match front_matter::split(&text) {
+        Ok(split) => (split.front_matter, text.len() - split.body.len(), split.body_line),
         Err(error) => {
             diagnostics
                 .push(Diagnostic::error("front-matter", &source_path, error.message).at(error.line, error.column));
-            (Default::default(), text.clone(), 1)
+            (Default::default(), 0, 1)
         }
+    };
+    // The body is the file's text without its front matter, in the buffer it was read into.
+    let body = if reading == Reading::Stamps {
+        String::new()
+    } else {
+        text.drain(..body_start);
+        text
     };
     Some(Page {
         locale: locale.clone(),
