@@ -60,7 +60,7 @@ pub struct BuildCache {
     /// they were written to, where the next build keeps what did not change.
     pub(super) keep_html: bool,
     /// The body store of the cache this one was loaded from.
-    pub(super) store: Option<BodyStore>,
+    pub(super) store: Option<Arc<BodyStore>>,
     /// The folder of the persistent cache (`build` only).
     pub(super) store_dir: Option<PathBuf>,
     /// The body store while a build appends to it.
@@ -415,7 +415,7 @@ impl BuildCache {
         if end > store.len {
             return cache;
         }
-        cache.store = Some(store);
+        cache.store = Some(Arc::new(store));
         cache.files = LoadCache::from_stored(stored.loaded, stored.read_at);
         cache.highlighter = Some(Arc::new(Highlighter::new()));
         cache.highlights = Highlights::Unread;
@@ -623,7 +623,7 @@ impl BuildCache {
         let mut writer = writer.into_inner().expect("body store writer lock");
         writer.file.flush()?;
         drop(writer.file);
-        self.store = BodyStore::open(&dir.join(BODIES_FILE), writer.generation);
+        self.store = BodyStore::open(&dir.join(BODIES_FILE), writer.generation).map(Arc::new);
         anyhow::ensure!(self.store.is_some(), "cannot read back {}", dir.join(BODIES_FILE).display());
         Ok(())
     }
@@ -758,16 +758,28 @@ impl BuildCache {
     /// The search record `search` names, read from the body store when it is there
     /// (`None` when the page is not indexed, or no record was made).
     pub(super) fn search_record(&self, search: &SearchRecord) -> Result<Option<Arc<PageRecord>>> {
+        self.record_source(search)?.map(|record| record()).transpose()
+    }
+
+    /// Where the search record `search` names is: in memory, or in the body store, read
+    /// when the index asks for it.
+    pub(super) fn record_source(&self, search: &SearchRecord) -> Result<Option<crate::search::RecordSource>> {
         match (search, &self.store) {
-            (SearchRecord::Made(record), _) => Ok(record.clone()),
+            (SearchRecord::Made(record), _) => Ok(record.clone().map(|record| {
+                let source: crate::search::RecordSource = Box::new(move || Ok(Arc::clone(&record)));
+                source
+            })),
             (SearchRecord::Unmade, _) => Ok(None),
             (SearchRecord::Stored(blob), Some(store)) => {
-                let compressed = store.read(*blob)?;
-                let record = lz4_flex::decompress_size_prepended(&compressed)
-                    .ok()
-                    .and_then(|bytes| postcard::from_bytes(&bytes).ok())
-                    .context("a damaged search record in the build cache (delete .polydoc-cache to rebuild)")?;
-                Ok(Some(Arc::new(record)))
+                let (store, blob) = (Arc::clone(store), *blob);
+                Ok(Some(Box::new(move || {
+                    let compressed = store.read(blob)?;
+                    let record = lz4_flex::decompress_size_prepended(&compressed)
+                        .ok()
+                        .and_then(|bytes| postcard::from_bytes(&bytes).ok())
+                        .context("a damaged search record in the build cache (delete .polydoc-cache to rebuild)")?;
+                    Ok(Arc::new(record))
+                })))
             }
             (SearchRecord::Stored(_), None) => {
                 anyhow::bail!("a search record of the build cache is missing (delete .polydoc-cache to rebuild)")

@@ -1270,13 +1270,15 @@ fn write_search_index(
             written.push((locale.clone(), (fingerprint, files), pages));
             continue;
         }
-        // The locale's records, those in the body store read back now.
-        let indexed: Vec<Option<Arc<cache::PageRecord>>> = (0..planned.len())
-            .into_par_iter()
-            .map(|at| if planned[at].locale == locale { record_of(at) } else { Ok(None) })
+        // The locale's records, those in the body store read when the index gets to them.
+        let sources = (0..planned.len())
+            .map(|at| match &looked_up[at].0 {
+                Some(search) if planned[at].locale == locale => cache_ref.record_source(search),
+                _ => Ok(None),
+            })
             .collect::<Result<_>>()?;
         let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
-        crate::search::write_index(locale, planned, &indexed, &recorder)?;
+        crate::search::write_index(locale, planned, sources, &recorder)?;
         let mut files = recorder.files.into_inner().expect("recorder lock");
         if on_disk {
             // Written into the output folder: what the next build needs to know of

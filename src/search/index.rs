@@ -32,6 +32,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasher as _;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -146,10 +147,22 @@ impl PageRecord {
     }
 }
 
-/// A page of the index: its URL relative to the locale root, and its record.
+/// A page of the index: its URL relative to the locale root, and where its record is.
 pub struct Document {
     pub url: String,
-    pub record: std::sync::Arc<PageRecord>,
+    pub record: RecordSource,
+}
+
+/// Gives a page's record when the index needs it: held in memory, or read from where a
+/// build keeps records (its body store), so that an index is made without every record
+/// of the site in memory at once.
+pub type RecordSource = Box<dyn Fn() -> anyhow::Result<Arc<PageRecord>> + Send + Sync>;
+
+impl Document {
+    /// A page whose record is at hand.
+    pub fn new(url: impl Into<String>, record: Arc<PageRecord>) -> Document {
+        Document { url: url.into(), record: Box::new(move || Ok(Arc::clone(&record))) }
+    }
 }
 
 /// `index.json`: what a reader needs to find the other files.
@@ -238,36 +251,57 @@ pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyho
 }
 
 fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes: usize) -> anyhow::Result<()> {
-    // Postings as flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
-    // split among the workers by hash: each walks every page in order and keeps its own
+    // Records are read a batch at a time and dropped once their postings, page entry and
+    // length are taken: a large site's records would be hundreds of megabytes at once.
+    // Postings are flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
+    // split among the workers by hash: each walks the batch in order and keeps its own
     // terms, so no worker's postings need merging with another's.
     let parts = rayon::current_num_threads().max(1);
     let hasher = foldhash::fast::FixedState::with_seed(0);
     // The high half of the hash picks the part: the tables index by the low bits.
     let part_of = |hash: u64| (hash >> 32) as usize % parts;
-    let postings: Vec<Vec<(&str, Vec<u32>)>> = (0..parts)
-        .into_par_iter()
-        .map(|part| {
-            let mut table: hashbrown::HashTable<(&str, Vec<u32>)> = hashbrown::HashTable::new();
-            for (id, document) in documents.iter().enumerate() {
-                for (word, code) in document.record.postings() {
+    let mut tables: Vec<hashbrown::HashTable<(Box<str>, Vec<u32>)>> = (0..parts).map(|_| Default::default()).collect();
+    let mut page_chunks = Chunker::pages();
+    let mut page_index = Vec::new();
+    let mut steps: Vec<u8> = Vec::with_capacity(documents.len());
+    let mut batches = documents.chunks(ENTRY_BATCH).enumerate().peekable();
+    while let Some((batch_at, batch)) = batches.next() {
+        let first_id = batch_at * ENTRY_BATCH;
+        let records: Vec<Arc<PageRecord>> =
+            batch.par_iter().map(|document| (document.record)()).collect::<anyhow::Result<_>>()?;
+        tables.par_iter_mut().enumerate().for_each(|(part, table)| {
+            for (offset, record) in records.iter().enumerate() {
+                for (word, code) in record.postings() {
                     let hash = hasher.hash_one(word);
                     if part_of(hash) != part {
                         continue;
                     }
                     let (_, list) = table
-                        .entry(hash, |(term, _)| *term == word, |(term, _)| hasher.hash_one(term))
-                        .or_insert_with(|| (word, Vec::new()))
+                        .entry(hash, |(term, _)| &**term == word, |(term, _)| hasher.hash_one(&**term))
+                        .or_insert_with(|| (word.into(), Vec::new()))
                         .into_mut();
-                    list.push(id as u32);
+                    list.push((first_id + offset) as u32);
                     list.push(code);
                 }
             }
-            table.into_iter().collect()
-        })
-        .collect();
-    let mut terms: Vec<(&str, Vec<u32>)> = postings.into_iter().flatten().collect();
-    terms.par_sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+        });
+        let entries: Vec<(String, bool)> = batch
+            .par_iter()
+            .zip(&records)
+            .map(|(document, record)| (page_entry(&document.url, record), ends_page_chunk(&document.url)))
+            .collect();
+        for (at, (entry, ends)) in entries.iter().enumerate() {
+            page_chunks.push((first_id + at) as u32, entry, *ends);
+        }
+        steps.extend(records.iter().map(|record| length_step(record.length)));
+        let finished = if batches.peek().is_none() { page_chunks.finish() } else { page_chunks.take_finished() };
+        for (first, name, body) in named(finished, "pages") {
+            page_index.push((first, name.clone()));
+            sink(name, body.into())?;
+        }
+    }
+    let mut terms: Vec<(Box<str>, Vec<u32>)> = tables.into_iter().flatten().collect();
+    terms.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0));
     let term_count = terms.len() as u64;
     let posting_count: u64 = terms.iter().map(|(_, list)| list.len() as u64 / 2).sum();
     let cut = cut_for(term_count, posting_count, chunk_bytes);
@@ -280,14 +314,18 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
     let mut term_index = Vec::new();
     let mut terms = terms.into_iter();
     loop {
-        let batch: Vec<(&str, Vec<u32>)> = terms.by_ref().take(ENTRY_BATCH).collect();
+        let batch: Vec<(Box<str>, Vec<u32>)> = terms.by_ref().take(ENTRY_BATCH).collect();
         let last = batch.is_empty();
-        let entries: Vec<(&str, String, bool)> = batch
+        let entries: Vec<(Box<str>, String, bool)> = batch
             .into_par_iter()
-            .map(|(term, list)| (term, term_entry(term, &list), ends_term_chunk(term, cut)))
+            .map(|(term, list)| {
+                let entry = term_entry(&term, &list);
+                let ends = ends_term_chunk(&term, cut);
+                (term, entry, ends)
+            })
             .collect();
         for (term, entry, ends) in entries {
-            term_chunks.push(term.to_string(), &entry, ends);
+            term_chunks.push(term.into_string(), &entry, ends);
         }
         let finished = if last { term_chunks.finish() } else { term_chunks.take_finished() };
         for (first, name, body) in named(finished, "terms") {
@@ -298,24 +336,6 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
             break;
         }
     }
-    let mut page_chunks = Chunker::pages();
-    let mut page_index = Vec::new();
-    let mut batches = documents.chunks(ENTRY_BATCH).enumerate().peekable();
-    while let Some((batch_at, batch)) = batches.next() {
-        let entries: Vec<(String, bool)> = batch
-            .par_iter()
-            .map(|document| (page_entry(&document.url, &document.record), ends_page_chunk(&document.url)))
-            .collect();
-        for (at, (entry, ends)) in entries.iter().enumerate() {
-            page_chunks.push((batch_at * ENTRY_BATCH + at) as u32, entry, *ends);
-        }
-        let finished = if batches.peek().is_none() { page_chunks.finish() } else { page_chunks.take_finished() };
-        for (first, name, body) in named(finished, "pages") {
-            page_index.push((first, name.clone()));
-            sink(name, body.into())?;
-        }
-    }
-    let steps: Vec<u8> = documents.iter().map(|document| length_step(document.record.length)).collect();
     let (lengths_name, lengths) = lengths_file(&steps);
     sink(lengths_name.clone(), lengths.into())?;
     let entry = IndexEntry {
@@ -335,8 +355,8 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
 pub struct Change {
     pub id: u32,
     pub url: String,
-    pub before: std::sync::Arc<PageRecord>,
-    pub after: std::sync::Arc<PageRecord>,
+    pub before: Arc<PageRecord>,
+    pub after: Arc<PageRecord>,
 }
 
 /// An index patched: every file of the new index, and those of them to write (the
@@ -736,7 +756,7 @@ mod tests {
     use super::*;
 
     fn document(url: &str, title: &str, html: &str) -> Document {
-        Document { url: url.to_string(), record: PageRecord::new(&Tokenizer::new(), title, html).into() }
+        Document::new(url, PageRecord::new(&Tokenizer::new(), title, html).into())
     }
 
     #[test]

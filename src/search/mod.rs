@@ -13,8 +13,6 @@ pub mod query;
 pub mod text;
 pub mod tokenize;
 
-use std::sync::Arc;
-
 use anyhow::Result;
 
 use crate::config::Config;
@@ -24,7 +22,7 @@ use crate::markdown::RenderedPage;
 use crate::output::{Deferred, FileSink, Output};
 use crate::render::{self, OutputPage, Source};
 use index::Document;
-pub use index::PageRecord;
+pub use index::{PageRecord, RecordSource};
 use tokenize::Tokenizer;
 
 /// The folder of a locale's index, inside the locale's output folder.
@@ -54,15 +52,14 @@ pub fn record(
 pub fn write_index(
     locale: &Locale,
     planned: &[OutputPage<'_>],
-    records: &[Option<Arc<PageRecord>>],
+    records: Vec<Option<RecordSource>>,
     output: &dyn Output,
 ) -> Result<()> {
-    use rayon::prelude::*;
     let documents: Vec<Document> = planned
-        .par_iter()
+        .iter()
         .zip(records)
         .filter(|(page, _)| page.locale == locale)
-        .filter_map(|(page, record)| Some(Document { url: url_path(&page.key), record: Arc::clone(record.as_ref()?) }))
+        .filter_map(|(page, record)| Some(Document { url: url_path(&page.key), record: record? }))
         .collect();
     let make = move |sink: &mut FileSink<'_>| index::assemble_into(documents, sink);
     output.write_deferred(&format!("{locale}/{FOLDER}/"), Deferred::new(make))

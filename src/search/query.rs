@@ -185,10 +185,7 @@ mod tests {
         let tokenizer = Tokenizer::new();
         let documents = pages
             .iter()
-            .map(|(url, title, html)| Document {
-                url: url.to_string(),
-                record: PageRecord::new(&tokenizer, title, html).into(),
-            })
+            .map(|(url, title, html)| Document::new(*url, PageRecord::new(&tokenizer, title, html).into()))
             .collect();
         assemble(documents).into_iter().collect()
     }
