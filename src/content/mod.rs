@@ -163,6 +163,35 @@ pub fn file_stamp(file: &Path) -> Option<FileStamp> {
 /// the page without its body.
 pub type SavedPage = (PathBuf, FileStamp, Arc<PageSnapshot>);
 
+/// The load cache's pages, serialized as a sequence of `SavedPage`s (`LoadCache::to_store`).
+pub struct StoredPages<'a>(std::sync::RwLockReadGuard<'a, foldhash::HashMap<OsString, CachedFile>>);
+
+impl serde::Serialize for StoredPages<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let pages = storable(&self.0);
+        let mut seq = serializer.serialize_seq(Some(pages.len()))?;
+        for (file, cached, page) in pages {
+            let snapshot = cached.snapshot.clone().unwrap_or_else(|| Arc::new(page.snapshot()));
+            seq.serialize_element(&(Path::new(file), cached.stamp, snapshot))?;
+        }
+        seq.end()
+    }
+}
+
+/// The pages of `known` a build cache stores, by path: those that loaded without a problem.
+fn storable(known: &foldhash::HashMap<OsString, CachedFile>) -> Vec<(&OsString, &CachedFile, &Arc<Page>)> {
+    let mut pages: Vec<_> = known
+        .iter()
+        .filter_map(|(file, cached)| match &*cached.page {
+            (Some(page), diagnostics) if diagnostics.is_empty() => Some((file, cached, page)),
+            _ => None,
+        })
+        .collect();
+    pages.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    pages
+}
+
 /// How long after its modification a file's stamp is trusted by a later process: a file
 /// written in the same tick of the file system's clock as the build read it (or within a
 /// FAT volume's two seconds) may have changed with the same stamp.
@@ -239,19 +268,19 @@ impl LoadCache {
     /// them (the others are read again by every build, which reports their problems).
     pub fn stored_pages(&self) -> Vec<SavedPage> {
         let known = self.pages.read().expect("load cache lock");
-        let mut pages: Vec<SavedPage> = known
-            .par_iter()
-            .filter_map(|(file, cached)| {
-                let (Some(page), diagnostics) = &*cached.page else { return None };
-                if !diagnostics.is_empty() {
-                    return None;
-                }
+        storable(&known)
+            .into_iter()
+            .map(|(file, cached, page)| {
                 let snapshot = cached.snapshot.clone().unwrap_or_else(|| Arc::new(page.snapshot()));
-                Some((PathBuf::from(file), cached.stamp, snapshot))
+                (PathBuf::from(file), cached.stamp, snapshot)
             })
-            .collect();
-        pages.sort_by(|a, b| a.0.cmp(&b.0));
-        pages
+            .collect()
+    }
+
+    /// `stored_pages` to serialize, each page's snapshot made as it is written: on a large
+    /// site, all of them at once would take a hundred megabytes more at the end of a build.
+    pub fn to_store(&self) -> StoredPages<'_> {
+        StoredPages(self.pages.read().expect("load cache lock"))
     }
 
     /// Forgets the pages the last load did not ask for (files gone or renamed), so the

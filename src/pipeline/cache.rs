@@ -350,7 +350,7 @@ impl BuildCache {
 /// The cache as stored: bodies with their metadata, pages by fingerprint (their HTML is
 /// in `output`), the site-wide files, and the highlighted code blocks this build used.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<B> {
+struct Stored<B, L> {
     /// The body store's generation.
     generation: u64,
     /// The output folder the pages were written to.
@@ -361,7 +361,7 @@ struct Stored<B> {
     search_files: Vec<(String, StoredSiteFiles)>,
     search_pages: Vec<(String, StoredIndexPages)>,
     /// The pages the build read, without their bodies, and when it began to read them.
-    loaded: Vec<SavedPage>,
+    loaded: L,
     read_at: std::time::SystemTime,
 }
 
@@ -545,7 +545,7 @@ impl BuildCache {
             .collect();
         search_pages.sort_by(|a, b| a.0.cmp(&b.0));
         let output = output.to_path_buf();
-        let loaded = self.files.stored_pages();
+        let loaded = self.files.to_store();
         let read_at = self.load_started.unwrap_or(std::time::UNIX_EPOCH);
         let stored =
             Stored { generation, output, bodies, pages, site_files, search_files, search_pages, loaded, read_at };
@@ -849,7 +849,7 @@ fn new_generation() -> u64 {
 }
 
 /// The stored cache, if `bytes` is one this polydoc wrote.
-fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage>> {
+fn decode(bytes: &[u8]) -> Option<Stored<RenderedPage, Vec<SavedPage>>> {
     decode_frame(bytes)
 }
 
