@@ -71,6 +71,11 @@ impl Highlighter {
         Highlighter { enabled: false, ..Highlighter::new() }
     }
 
+    /// Whether this highlighter leaves all code plain.
+    pub fn is_plain(&self) -> bool {
+        !self.enabled
+    }
+
     /// The `<pre>` block for `code` in the language named by a fence's info string. Unknown
     /// or missing languages give plain, escaped code.
     pub fn code_block(&self, info: &str, code: &str) -> Arc<str> {

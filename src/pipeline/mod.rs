@@ -203,7 +203,7 @@ pub fn run(
     } else {
         Arc::clone(cache.highlighter.get_or_insert_with(|| Arc::new(Highlighter::new())))
     };
-    let inputs = InputFingerprints::of(config, &site, &translations, &theme);
+    let inputs = InputFingerprints::of(config, &site, &translations, &theme, &highlighter);
     let indexer = (options.search && output.is_some()).then(Indexer::new);
     timings.mark("plan");
     #[cfg_attr(not(feature = "search"), allow(unused_variables))]
@@ -355,9 +355,10 @@ impl Timings {
     }
 }
 
-/// Fingerprints of the inputs every page shares: the config, the set of files links can
-/// resolve to (so adding or removing a file re-renders every body), include texts, and
-/// per locale the UI strings; for templates, the theme.
+/// Fingerprints of the inputs every page shares: polydoc's version and whether code is
+/// highlighted, the config, the set of files links can resolve to (so adding or removing a
+/// file re-renders every body), include texts, and per locale the UI strings; for
+/// templates, the theme.
 struct InputFingerprints {
     site: Fingerprint,
     theme: Fingerprint,
@@ -365,9 +366,17 @@ struct InputFingerprints {
 }
 
 impl InputFingerprints {
-    fn of(config: &Config, site: &Site, translations: &Translations, theme: &Theme) -> InputFingerprints {
+    fn of(
+        config: &Config,
+        site: &Site,
+        translations: &Translations,
+        theme: &Theme,
+        highlighter: &Highlighter,
+    ) -> InputFingerprints {
         let mut hasher = blake3::Hasher::new();
         hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        // Bodies rendered with code left plain (`POLYDOC_NO_HIGHLIGHT`) are not the others.
+        hasher.update(if highlighter.is_plain() { b"plain code" } else { b"highlighted" });
         hasher.update(format!("{config:?}").as_bytes());
         for content in &site.locales {
             hasher.update(content.locale.as_str().as_bytes());

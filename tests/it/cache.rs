@@ -121,6 +121,27 @@ fn cached_builds_equal_cold_builds_after_every_kind_of_change() {
 }
 
 #[test]
+fn bodies_cached_with_plain_code_are_not_reused_with_highlighting() {
+    // `POLYDOC_NO_HIGHLIGHT` (the benchmark's switch) leaves code plain: the next build,
+    // which highlights, must not take those bodies.
+    let site = TestSite::example();
+    let root = site.root().to_str().expect("a UTF-8 path").to_string();
+    let plain = std::process::Command::new(env!("CARGO_BIN_EXE_polydoc"))
+        .args(["build", "--root", &root])
+        .env("POLYDOC_NO_HIGHLIGHT", "1")
+        .output()
+        .expect("run polydoc");
+    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
+    let highlighted = |site: &TestSite| {
+        let files = crate::support::tree_contents(&site.public());
+        files.values().filter(|bytes| String::from_utf8_lossy(bytes).contains("class=\"hl-")).count()
+    };
+    assert_eq!(highlighted(&site), 0, "code was left plain");
+    assert_cached_build_equals_cold(&site);
+    assert!(highlighted(&site) > 0, "code is highlighted again");
+}
+
+#[test]
 fn a_deleted_output_folder_is_rebuilt_from_the_cached_bodies() {
     let site = TestSite::example();
     site.build_ok();
