@@ -74,7 +74,8 @@ pub const LENGTH_DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno
 /// locale's records at once.
 #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageRecord {
-    /// The page's distinct words, each followed by `\n` (a word never holds one).
+    /// The page's distinct words, each followed by `\n` (a word never holds one), in no
+    /// particular order (but always the same for the same page).
     words: String,
     /// Per word, in the same order: `count << 2 | where` (`IN_TITLE`, `IN_HEADING`, `IN_BODY`).
     stats: Vec<u32>,
@@ -90,9 +91,10 @@ impl PageRecord {
     pub fn new(tokenizer: &Tokenizer, title: &str, html: &str) -> PageRecord {
         let body = text::extract(html);
         let mut record = PageRecord { title: title.to_string(), ..PageRecord::default() };
-        // Per distinct word: (count, where).
-        let mut counts: hashbrown::HashMap<String, (u32, u32), foldhash::fast::RandomState> =
-            hashbrown::HashMap::with_capacity_and_hasher(512, Default::default());
+        // Per distinct word: (count, where). A fixed seed: the words come out in the table's
+        // order, the same for the same page every time, and need no sorting.
+        let mut counts: hashbrown::HashMap<String, (u32, u32), foldhash::fast::FixedState> =
+            hashbrown::HashMap::with_capacity_and_hasher(512, foldhash::fast::FixedState::with_seed(0));
         let mut add = |word: &str, place: u32, counted: bool| {
             let entry = counts.entry_ref(word).or_insert((0, IN_BODY));
             entry.0 += u32::from(counted);
@@ -105,11 +107,9 @@ impl PageRecord {
             length += 1;
             add(w, IN_BODY, true);
         });
-        let mut words: Vec<(&String, &(u32, u32))> = counts.iter().collect();
-        words.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        record.words.reserve(words.iter().map(|(word, _)| word.len() + 1).sum());
-        record.stats.reserve_exact(words.len());
-        for (word, &(count, place)) in words {
+        record.words.reserve(counts.keys().map(|word| word.len() + 1).sum());
+        record.stats.reserve_exact(counts.len());
+        for (word, &(count, place)) in &counts {
             record.words.push_str(word);
             record.words.push('\n');
             record.stats.push(count.clamp(1, u32::MAX >> 2) << 2 | place);
@@ -135,8 +135,8 @@ impl PageRecord {
 }
 
 impl PageRecord {
-    /// `(word, posting code)` for each distinct word, in byte order of the words: the code
-    /// is `count << 2 | where`, what the word's posting holds for this page.
+    /// `(word, posting code)` for each distinct word: the code is `count << 2 | where`,
+    /// what the word's posting holds for this page.
     pub fn postings(&self) -> impl Iterator<Item = (&str, u32)> {
         self.words.split_terminator('\n').zip(self.stats.iter().copied())
     }
@@ -766,7 +766,8 @@ mod tests {
             "Containers",
             "<h1>Containers</h1><h2>Isolation</h2><p>Containers share a kernel. Kernel!</p>",
         );
-        let words: Vec<(&str, u32, u32)> = record.words().collect();
+        let mut words: Vec<(&str, u32, u32)> = record.words().collect();
+        words.sort();
         assert_eq!(
             words,
             [
