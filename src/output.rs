@@ -39,7 +39,7 @@ pub trait Output: Sync {
     /// unmade until a request asks for one, so work no page shows (the search index) stays
     /// out of the edit-to-reload path.
     fn write_deferred(&self, rel_dir: &str, deferred: Arc<Deferred>) -> Result<()> {
-        deferred.write_each(&mut |name, bytes| self.write(&format!("{rel_dir}{name}"), bytes))
+        deferred.write_each(&|name, bytes| self.write(&format!("{rel_dir}{name}"), bytes))
     }
 }
 
@@ -53,14 +53,14 @@ pub struct Deferred {
     written: std::sync::OnceLock<Vec<(String, u64)>>,
 }
 
-/// Where made files go, one by one.
-pub type FileSink<'a> = dyn FnMut(String, Bytes) -> Result<()> + 'a;
+/// Where made files go, one by one, from any thread: a recipe may hand several over at once.
+pub type FileSink<'a> = dyn Fn(String, Bytes) -> Result<()> + Sync + 'a;
 
 /// Makes the files, handing each to the sink as soon as it is made.
-type MakeFiles = Box<dyn FnOnce(&mut FileSink<'_>) -> Result<()> + Send>;
+type MakeFiles = Box<dyn FnOnce(&FileSink<'_>) -> Result<()> + Send>;
 
 impl Deferred {
-    pub fn new(make: impl FnOnce(&mut FileSink<'_>) -> Result<()> + Send + 'static) -> Arc<Deferred> {
+    pub fn new(make: impl FnOnce(&FileSink<'_>) -> Result<()> + Send + 'static) -> Arc<Deferred> {
         Arc::new(Deferred {
             make: Mutex::new(Some(Box::new(make))),
             files: std::sync::OnceLock::new(),
@@ -68,31 +68,35 @@ impl Deferred {
         })
     }
 
-    /// The files by name inside the folder, made on the first call.
+    /// The files by name inside the folder (sorted), made on the first call.
     pub fn files(&self) -> &[(String, Bytes)] {
         self.files.get_or_init(|| {
-            let mut files = Vec::new();
+            let files = Mutex::new(Vec::new());
             if let Some(make) = self.make.lock().expect("deferred lock").take() {
                 // Collecting into memory cannot fail.
-                let _ = make(&mut |name, bytes| {
-                    files.push((name, bytes));
+                let _ = make(&|name, bytes| {
+                    files.lock().expect("deferred files lock").push((name, bytes));
                     Ok(())
                 });
             }
+            let mut files = files.into_inner().expect("deferred files lock");
+            files.sort_by(|a, b| a.0.cmp(&b.0));
             files
         })
     }
 
-    /// Hands each file to `sink`: each as it is made, keeping only names and lengths, or
-    /// the files made already.
-    pub fn write_each(&self, sink: &mut dyn FnMut(&str, Bytes) -> Result<()>) -> Result<()> {
+    /// Hands each file to `sink`: each as it is made (perhaps several at once, from
+    /// several threads), keeping only names and lengths, or the files made already.
+    pub fn write_each(&self, sink: &(dyn Fn(&str, Bytes) -> Result<()> + Sync)) -> Result<()> {
         let make = self.make.lock().expect("deferred lock").take();
         if let Some(make) = make {
-            let mut lengths = Vec::new();
-            make(&mut |name, bytes| {
-                lengths.push((name.clone(), bytes.len() as u64));
+            let lengths = Mutex::new(Vec::new());
+            make(&|name, bytes| {
+                lengths.lock().expect("deferred lengths lock").push((name.clone(), bytes.len() as u64));
                 sink(&name, bytes)
             })?;
+            let mut lengths = lengths.into_inner().expect("deferred lengths lock");
+            lengths.sort();
             let _ = self.written.set(lengths);
             return Ok(());
         }
@@ -346,28 +350,30 @@ mod tests {
     #[test]
     fn deferred_files_are_streamed_once_and_remembered_by_length() {
         let deferred = two_files();
-        let mut seen = Vec::new();
+        let seen = Vec::new();
+        let seen = Mutex::new(seen);
         deferred
-            .write_each(&mut |name, bytes| {
-                seen.push((name.to_string(), bytes.to_vec()));
+            .write_each(&|name, bytes| {
+                seen.lock().unwrap().push((name.to_string(), bytes.to_vec()));
                 Ok(())
             })
             .unwrap();
+        let seen = seen.into_inner().unwrap();
         assert_eq!(seen, [("a.json".to_string(), b"[1]".to_vec()), ("b.json".to_string(), b"[2,3]".to_vec())]);
         assert_eq!(deferred.lengths(), [("a.json".to_string(), 3), ("b.json".to_string(), 5)]);
         // Not kept, so not written twice by mistake.
-        assert!(deferred.write_each(&mut |_, _| Ok(())).is_err());
+        assert!(deferred.write_each(&|_, _| Ok(())).is_err());
         // Made in memory first (serve), they can be written any number of times.
         let kept = two_files();
         assert_eq!(kept.file("b.json").map(|b| b.len()), Some(5));
         for _ in 0..2 {
-            let mut count = 0;
-            kept.write_each(&mut |_, _| {
-                count += 1;
+            let count = std::sync::atomic::AtomicUsize::new(0);
+            kept.write_each(&|_, _| {
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
             })
             .unwrap();
-            assert_eq!(count, 2);
+            assert_eq!(count.into_inner(), 2);
         }
     }
 

@@ -234,23 +234,25 @@ fn ends_page_chunk(url: &str) -> bool {
 
 /// The files of one locale's index: (file name inside `_search/`, bytes).
 pub fn assemble(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut collect = |name: String, bytes: Bytes| {
-        files.push((name, bytes.to_vec()));
+    let files = std::sync::Mutex::new(Vec::new());
+    let collect = |name: String, bytes: Bytes| {
+        files.lock().expect("files lock").push((name, bytes.to_vec()));
         Ok(())
     };
     // Collecting into memory cannot fail.
-    let _ = assemble_into(documents, &mut collect);
+    let _ = assemble_into(documents, &collect);
+    let mut files = files.into_inner().expect("files lock");
+    files.sort();
     files
 }
 
 /// Makes one locale's index, handing each file to `sink` as soon as it is made: chunks
 /// are not kept once handed over, so the index is never all in memory.
-pub fn assemble_into(documents: Vec<Document>, sink: &mut FileSink<'_>) -> anyhow::Result<()> {
+pub fn assemble_into(documents: Vec<Document>, sink: &FileSink<'_>) -> anyhow::Result<()> {
     assemble_with(documents, sink, TERM_CHUNK_BYTES)
 }
 
-fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes: usize) -> anyhow::Result<()> {
+fn assemble_with(documents: Vec<Document>, sink: &FileSink<'_>, chunk_bytes: usize) -> anyhow::Result<()> {
     // Records are read a batch at a time and dropped once their postings, page entry and
     // length are taken: a large site's records would be hundreds of megabytes at once.
     // Postings are flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
@@ -295,10 +297,7 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
         }
         steps.extend(records.iter().map(|record| length_step(record.length)));
         let finished = if batches.peek().is_none() { page_chunks.finish() } else { page_chunks.take_finished() };
-        for (first, name, body) in named(finished, "pages") {
-            page_index.push((first, name.clone()));
-            sink(name, body.into())?;
-        }
+        page_index.extend(hand_over(named(finished, "pages"), sink)?);
     }
     let mut terms: Vec<(Box<str>, Vec<u32>)> = tables.into_iter().flatten().collect();
     terms.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0));
@@ -328,10 +327,7 @@ fn assemble_with(documents: Vec<Document>, sink: &mut FileSink<'_>, chunk_bytes:
             term_chunks.push(term.into_string(), &entry, ends);
         }
         let finished = if last { term_chunks.finish() } else { term_chunks.take_finished() };
-        for (first, name, body) in named(finished, "terms") {
-            term_index.push((first, name.clone()));
-            sink(name, body.into())?;
-        }
+        term_index.extend(hand_over(named(finished, "terms"), sink)?);
         if last {
             break;
         }
@@ -726,6 +722,18 @@ impl<K> Chunker<K> {
     }
 }
 
+/// Hands named chunks to `sink`, side by side (writing files is most of an index's
+/// time), and gives back each chunk's key and name, in order.
+fn hand_over<K: Send>(chunks: Vec<(K, String, Vec<u8>)>, sink: &FileSink<'_>) -> anyhow::Result<Vec<(K, String)>> {
+    chunks
+        .into_par_iter()
+        .map(|(first, name, body)| {
+            sink(name.clone(), body.into())?;
+            Ok((first, name))
+        })
+        .collect()
+}
+
 /// Each chunk with its file name (hashing them is work enough to share out).
 fn named<K: Send>(chunks: Vec<(K, Vec<u8>)>, kind: &str) -> Vec<(K, String, Vec<u8>)> {
     chunks.into_par_iter().map(|(first, body)| (first, hashed_name(kind, &body), body)).collect()
@@ -910,16 +918,17 @@ mod tests {
     const SMALL_CHUNKS: usize = 600;
 
     fn assemble_small(documents: Vec<Document>) -> Vec<(String, Vec<u8>)> {
-        let mut files = Vec::new();
+        let files = std::sync::Mutex::new(Vec::new());
         assemble_with(
             documents,
-            &mut |name, bytes| {
-                files.push((name, bytes.to_vec()));
+            &|name, bytes| {
+                files.lock().unwrap().push((name, bytes.to_vec()));
                 Ok(())
             },
             SMALL_CHUNKS,
         )
         .expect("in memory");
+        let mut files = files.into_inner().unwrap();
         files.sort();
         files
     }

@@ -61,6 +61,6 @@ pub fn write_index(
         .filter(|(page, _)| page.locale == locale)
         .filter_map(|(page, record)| Some(Document { url: url_path(&page.key), record: record? }))
         .collect();
-    let make = move |sink: &mut FileSink<'_>| index::assemble_into(documents, sink);
+    let make = move |sink: &FileSink<'_>| index::assemble_into(documents, sink);
     output.write_deferred(&format!("{locale}/{FOLDER}/"), Deferred::new(make))
 }
