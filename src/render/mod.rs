@@ -483,7 +483,7 @@ impl RenderContext<'_> {
         Ok((view, sidebar))
     }
 
-    /// The sidebar of the page: rendered once per locale, open path and folder depth
+    /// The sidebar of the page: rendered once per locale, view (open path and block) and folder depth
     /// (its links go up to the locale folder and down again, so they hold for every page
     /// of that depth: every page of a locale, fallbacks included, is inside its folder),
     /// with the page's own link marked.
@@ -499,7 +499,7 @@ impl RenderContext<'_> {
             return Ok(None);
         }
         let depth = dir.split('/').filter(|segment| !segment.is_empty()).count();
-        let open_path = nav.open_path(&output.key);
+        let view = nav.sidebar_view(&output.key);
         // From the page's folder up to the locale folder (`dir` is `<locale>/…`).
         let up = "../".repeat(depth.saturating_sub(1));
         let locale_dir = format!("{locale}/");
@@ -508,8 +508,9 @@ impl RenderContext<'_> {
             NavTarget::None => String::new(),
             target => below(&up, target_href(locale, &locale_dir, target)),
         };
-        let html = self.sidebars.get_or_render((locale.clone(), open_path.to_vec(), depth), || {
-            let context = SidebarContext { items: nav.sidebar(open_path, &href), t: strings.as_map() };
+        let more = |count: usize| strings.get("sidebar_more").replace("{count}", &count.to_string());
+        let html = self.sidebars.get_or_render((locale.clone(), view.clone(), depth), || {
+            let context = SidebarContext { items: nav.sidebar(&view, &href, &more), t: strings.as_map() };
             self.theme.render("sidebar.html", &context)
         })?;
         let own = href(&NavTarget::Page { key: output.key.clone(), fragment: None });

@@ -1,7 +1,9 @@
 //! Navigation of one locale: its TOC (its own, else the source locale's, else the folder
 //! tree) with every entry resolved to a page of the locale, then per page the open path of
 //! the sidebar, breadcrumbs and previous/next. The whole tree goes out once per locale as
-//! JSON, so a page's HTML holds only its own open path and does not grow with the site.
+//! JSON, so a page's HTML holds only its own open path and does not grow with the site:
+//! of a long level it shows one block of entries (`SIDEBAR_BLOCK`), the one on the path,
+//! and a marker for each run of entries left out, which polydoc.js fills from the JSON.
 
 use foldhash::{HashMap, HashMapExt as _};
 
@@ -42,7 +44,8 @@ pub struct LocaleNav {
 
 /// One entry of a sidebar: the open path is expanded, the rest collapsed. Which entry is
 /// the current page is not part of it: pages on the same open path share one rendering,
-/// and `render` marks the page's own link afterwards.
+/// and `render` marks the page's own link afterwards. An entry with `more` > 0 stands for
+/// that many entries of its level left out, `title` saying so.
 #[derive(Clone, Debug, Serialize)]
 pub struct SidebarItem {
     pub title: String,
@@ -50,6 +53,39 @@ pub struct SidebarItem {
     pub open: bool,
     pub has_children: bool,
     pub children: Vec<SidebarItem>,
+    pub more: usize,
+}
+
+/// About how many entries of one level a sidebar shows. A level of up to one and a half
+/// times this many shows whole; a longer one is cut into blocks of about this size (from
+/// 0.75 to 1.5 times it), and a sidebar shows the block on its path. A page's sidebar is
+/// then bounded by the depth of the tree, not by the size of the site: at 100,000 pages
+/// the generated corpus has levels of 50 to 100 entries, which every page would repeat.
+pub const SIDEBAR_BLOCK: usize = 24;
+
+/// The entries of a level of `len` entries that a sidebar focused on entry `focus` shows.
+fn shown_block(len: usize, focus: usize) -> std::ops::Range<usize> {
+    let blocks = ((len + SIDEBAR_BLOCK / 2) / SIDEBAR_BLOCK).max(1);
+    let start = |block: usize| block * len / blocks;
+    let mut block = (focus * blocks / len.max(1)).min(blocks - 1);
+    // Integer division can put the focus one block off either way.
+    while block + 1 < blocks && start(block + 1) <= focus {
+        block += 1;
+    }
+    while block > 0 && start(block) > focus {
+        block -= 1;
+    }
+    start(block)..start(block + 1)
+}
+
+/// What a page's sidebar shows: the entries it expands (`open_path`, indexes from the
+/// roots), and on the innermost level shown, the block of the page's own entry. Pages
+/// with the same view share one rendering.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SidebarView {
+    pub open_path: Vec<usize>,
+    /// The first entry of the innermost level's block shown.
+    pub innermost_block: usize,
 }
 
 /// The TOC entries of a file, for checking against the output after rendering.
@@ -117,10 +153,29 @@ impl LocaleNav {
         path
     }
 
-    /// The sidebar along `open_path`: every root entry, and the children of each entry on
-    /// the path. `href` maps a target to a URL.
-    pub fn sidebar(&self, open_path: &[usize], href: &dyn Fn(&NavTarget) -> String) -> Vec<SidebarItem> {
-        sidebar_level(&self.roots, open_path, href)
+    /// What the sidebar of the page `key` shows.
+    pub fn sidebar_view(&self, key: &str) -> SidebarView {
+        let open_path = self.open_path(key);
+        let mut innermost = &self.roots;
+        for &index in open_path {
+            innermost = &innermost[index].children;
+        }
+        // The page's own entry, when it is one of the innermost level's (a leaf).
+        let own = self.positions.get(key).filter(|path| path.len() > open_path.len()).map(|path| path[open_path.len()]);
+        let innermost_block = shown_block(innermost.len(), own.unwrap_or(0)).start;
+        SidebarView { open_path: open_path.to_vec(), innermost_block }
+    }
+
+    /// The sidebar of `view`: the roots, and the children of each entry on the open path,
+    /// of each level the block on the path. `href` maps a target to a URL, `more` names a
+    /// run of `n` entries left out.
+    pub fn sidebar(
+        &self,
+        view: &SidebarView,
+        href: &dyn Fn(&NavTarget) -> String,
+        more: &dyn Fn(usize) -> String,
+    ) -> Vec<SidebarItem> {
+        sidebar_level(&self.roots, &view.open_path, view.innermost_block, href, more)
     }
 
     /// The entries above the page `key` that link somewhere, outermost first.
@@ -166,23 +221,44 @@ impl LocaleNav {
     }
 }
 
-fn sidebar_level(nodes: &[NavNode], path: &[usize], href: &dyn Fn(&NavTarget) -> String) -> Vec<SidebarItem> {
-    nodes
-        .iter()
-        .enumerate()
-        .map(|(index, node)| {
-            let on_path = path.first() == Some(&index);
-            let open = on_path && !node.children.is_empty();
-            let children = if open { sidebar_level(&node.children, &path[1..], href) } else { Vec::new() };
-            SidebarItem {
-                title: node.title.clone(),
-                href: href(&node.target),
-                open,
-                has_children: !node.children.is_empty(),
-                children,
-            }
-        })
-        .collect()
+fn sidebar_level(
+    nodes: &[NavNode],
+    path: &[usize],
+    innermost_block: usize,
+    href: &dyn Fn(&NavTarget) -> String,
+    more: &dyn Fn(usize) -> String,
+) -> Vec<SidebarItem> {
+    let shown = shown_block(nodes.len(), path.first().copied().unwrap_or(innermost_block));
+    let left_out = |count: usize| SidebarItem {
+        title: more(count),
+        href: String::new(),
+        open: false,
+        has_children: false,
+        children: Vec::new(),
+        more: count,
+    };
+    let mut items = Vec::with_capacity(shown.len() + 2);
+    if shown.start > 0 {
+        items.push(left_out(shown.start));
+    }
+    for (index, node) in nodes.iter().enumerate().take(shown.end).skip(shown.start) {
+        let on_path = path.first() == Some(&index);
+        let open = on_path && !node.children.is_empty();
+        let children =
+            if open { sidebar_level(&node.children, &path[1..], innermost_block, href, more) } else { Vec::new() };
+        items.push(SidebarItem {
+            title: node.title.clone(),
+            href: href(&node.target),
+            open,
+            has_children: !node.children.is_empty(),
+            children,
+            more: 0,
+        });
+    }
+    if shown.end < nodes.len() {
+        items.push(left_out(nodes.len() - shown.end));
+    }
+    items
 }
 
 struct Resolver<'a> {
@@ -321,4 +397,95 @@ fn folder_level(keys: &[&str], prefix: &str, titles: &dyn Fn(&str) -> Option<Str
         items.push(entry(title, folder_key, children));
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(title: String) -> NavNode {
+        NavNode { title: title.clone(), target: NavTarget::Page { key: title, fragment: None }, children: Vec::new() }
+    }
+
+    /// Roots `a`, `big` (with `n` leaves `p0`…), `z`.
+    fn nav_with_level(n: usize) -> LocaleNav {
+        let big = NavNode {
+            title: "big".into(),
+            target: NavTarget::Page { key: "big".into(), fragment: None },
+            children: (0..n).map(|i| leaf(format!("p{i}"))).collect(),
+        };
+        LocaleNav::index(vec![leaf("a".into()), big, leaf("z".into())])
+    }
+
+    /// The sidebar in one line: titles, `+n` for a run left out, children in braces.
+    fn describe(items: &[SidebarItem]) -> String {
+        items
+            .iter()
+            .map(|item| match item.more {
+                0 if item.open => format!("{}{{{}}}", item.title, describe(&item.children)),
+                0 => item.title.clone(),
+                n => format!("+{n}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn sidebar_of(nav: &LocaleNav, key: &str) -> String {
+        describe(&nav.sidebar(&nav.sidebar_view(key), &|_| String::new(), &|n| format!("{n} more")))
+    }
+
+    #[test]
+    fn blocks_cover_a_level_in_order_and_stay_near_the_block_size() {
+        for len in 1..400 {
+            let mut next = 0;
+            let mut focus = 0;
+            while focus < len {
+                let block = shown_block(len, focus);
+                assert!(block.contains(&focus), "{len}: {block:?} misses {focus}");
+                assert_eq!(block.start, next, "{len}: blocks leave a gap or overlap");
+                assert!(block.len() <= SIDEBAR_BLOCK * 3 / 2, "{len}: {block:?} is too long");
+                assert!(len <= SIDEBAR_BLOCK || block.len() >= SIDEBAR_BLOCK * 3 / 4, "{len}: {block:?} too short");
+                // Every entry of the block shows the same block.
+                assert!(block.clone().all(|i| shown_block(len, i) == block));
+                next = block.end;
+                focus = block.end;
+            }
+            assert_eq!(next, len);
+        }
+    }
+
+    #[test]
+    fn a_short_level_shows_whole() {
+        let nav = nav_with_level(3);
+        assert_eq!(sidebar_of(&nav, "p1"), "a big{p0 p1 p2} z");
+        assert_eq!(sidebar_of(&nav, "big"), "a big{p0 p1 p2} z");
+        assert_eq!(sidebar_of(&nav, "z"), "a big z");
+    }
+
+    #[test]
+    fn a_long_level_shows_the_block_of_the_page_and_counts_the_rest() {
+        let nav = nav_with_level(100);
+        let shown = |range: std::ops::Range<usize>| range.map(|i| format!("p{i}")).collect::<Vec<_>>().join(" ");
+        assert_eq!(sidebar_of(&nav, "p0"), format!("a big{{{} +75}} z", shown(0..25)));
+        assert_eq!(sidebar_of(&nav, "p60"), format!("a big{{+50 {} +25}} z", shown(50..75)));
+        assert_eq!(sidebar_of(&nav, "p99"), format!("a big{{+75 {}}} z", shown(75..100)));
+        // The folder's own page opens its first block.
+        assert_eq!(sidebar_of(&nav, "big"), sidebar_of(&nav, "p3"));
+        // Pages of one block share a view, so one rendering; other blocks have their own.
+        assert_eq!(nav.sidebar_view("p50"), nav.sidebar_view("p74"));
+        assert_ne!(nav.sidebar_view("p49"), nav.sidebar_view("p50"));
+    }
+
+    #[test]
+    fn a_long_level_above_the_page_shows_the_block_on_its_path() {
+        let mut roots: Vec<NavNode> = (0..60).map(|i| leaf(format!("r{i}"))).collect();
+        roots[45].children = vec![leaf("inner".into())];
+        let nav = LocaleNav::index(roots);
+        let sidebar = sidebar_of(&nav, "inner");
+        assert!(sidebar.starts_with("+40 r40 "), "{sidebar}");
+        assert!(sidebar.contains(" r45{inner} "), "{sidebar}");
+        assert!(sidebar.ends_with(" r59"), "{sidebar}");
+        // A page outside the tree gets the first block of the roots.
+        assert!(sidebar_of(&nav, "elsewhere").ends_with(" r19 +40"), "{}", sidebar_of(&nav, "elsewhere"));
+    }
 }

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::content::Locale;
+use crate::render::nav::SidebarView;
 
 /// Markers start with `<` so that an escaping template cannot leave them intact, and hold
 /// a private-use character no page text is expected to contain.
@@ -92,9 +93,10 @@ pub(crate) fn fill(rendered: &str, slots: &Slots<'_>) -> Option<String> {
     Some(out)
 }
 
-/// Which pages share a sidebar: same locale, same open path, same depth of the page
-/// folder (links in a shared sidebar go up to the locale folder, `../` per level below it).
-pub type SidebarKey = (Locale, Vec<usize>, usize);
+/// Which pages share a sidebar: same locale, same view (open path and block shown), same
+/// depth of the page folder (links in a shared sidebar go up to the locale folder, `../`
+/// per level below it).
+pub type SidebarKey = (Locale, SidebarView, usize);
 
 /// Sidebars rendered so far in one build.
 #[derive(Default)]

@@ -387,6 +387,71 @@ fn e2e_sidebar_entries_expand_from_the_toc_file() {
     assert_eq!(after, serde_json::json!(["none", "block"]));
 }
 
+/// A long level's runs of entries left out become buttons; pressing one puts its entries in
+/// its place from `toc.json`, in the server's markup, and moves focus to the first. An entry
+/// after a run still left out expands with its own children: its position in the tree
+/// counts the entries the run stands for.
+#[test]
+fn e2e_sidebar_runs_left_out_of_a_long_level_fill_in_from_the_toc_file() {
+    if !enabled() {
+        return;
+    }
+    let site = TestSite::with_long_folder(70);
+    site.build_ok();
+    let server = StaticServer::start(&site.public(), "/docs/");
+    let browser = Browser::launch(1280, 900, &[]);
+    browser.goto(&server.url("en-us/many/p30/"));
+    let level = "#pd-sidebar > ul > li:nth-child(1) > details > ul";
+    let entries = || -> Vec<String> {
+        let shown = browser.eval(&format!(
+            "return Array.from(document.querySelectorAll('{level} > li')).map(li => {{ \
+               const a = li.querySelector(':scope > a'), b = li.querySelector(':scope > button'); \
+               return a ? a.getAttribute('href') : b ? 'button:' + b.textContent : 'text:' + li.textContent; }});"
+        ));
+        serde_json::from_value(shown).expect("a list of entries")
+    };
+    let wait_for_entries = |count: usize| {
+        browser.wait_until(&format!("return document.querySelectorAll('{level} > li').length === {count};"), WAIT)
+    };
+    let href = |name: &str| format!("../../many/{name}/");
+    let pages = |range: std::ops::Range<usize>| range.map(|i| href(&format!("p{i:02}"))).collect::<Vec<_>>();
+
+    let mut expected = vec!["button:23 more".to_string()];
+    expected.extend(pages(23..47));
+    expected.push("button:24 more".into());
+    assert_eq!(entries(), expected);
+
+    // The run after the block: 24 entries, the folder `zsub` last, with a toggle.
+    server.take_sent();
+    browser.click(&format!("{level} > li:last-child > button"));
+    wait_for_entries(25 + 24);
+    assert!(server.take_sent().contains_key("en-us/toc.json"), "the entries came from elsewhere");
+    assert_eq!(browser.eval_str("return document.activeElement.getAttribute('href');"), href("p47"));
+    let mut after = pages(23..70);
+    after.push(href("zsub"));
+    assert_eq!(entries()[1..], after[..]);
+    // `zsub` is entry 70 of the folder although 23 of the entries before it are still a run.
+    browser.click(&format!("{level} > li:last-child > details > summary"));
+    browser.wait_until(&format!("return !!document.querySelector('{level} > li:last-child > details > ul a');"), WAIT);
+    assert_eq!(
+        browser.eval_str(&format!(
+            "return document.querySelector('{level} > li:last-child > details > ul a').getAttribute('href');"
+        )),
+        "../../many/zsub/inner/"
+    );
+
+    // The run before the block: every entry of the folder in order, and nothing twice.
+    browser.click(&format!("{level} > li:first-child > button"));
+    wait_for_entries(71);
+    let mut all = pages(0..70);
+    all.push(href("zsub"));
+    assert_eq!(entries(), all);
+    assert_eq!(browser.eval_str("return document.activeElement.getAttribute('href');"), href("p00"));
+    assert!(!server.take_sent().contains_key("en-us/toc.json"), "toc.json fetched twice");
+    let problems = axe_violations(&browser, &axe_source());
+    assert!(problems.is_empty(), "axe-core on the filled-in sidebar:\n{}", problems.join("\n"));
+}
+
 /// DocFX tabs (`# [Windows Server](#tab/…)`) on a real page of the corpus: click and keyboard.
 #[test]
 fn e2e_tab_group_switches_by_click_and_keyboard() {

@@ -320,3 +320,59 @@ fn sources_colliding_after_lowercasing_are_an_error() {
     );
     assert!(!site.public().exists(), "a failed build wrote output");
 }
+
+/// A level of the tree too long to repeat on every page (70 pages and a folder) shows the
+/// block of about 24 entries that holds the page, and one marker for each run left out,
+/// with its count, in the page's language; the pages of a block share that sidebar.
+#[test]
+fn a_long_level_shows_the_block_of_the_page_and_counts_the_rest() {
+    let site = TestSite::with_long_folder(70);
+    site.build_ok();
+    let level = |locale: &str, page: &str| {
+        let html = site.output(&format!("{locale}/many/{page}/index.html"));
+        let sidebar = element_with_class(&html, "nav", "pd-sidebar");
+        let start = sidebar.find("<summary><span class=\"pd-sr\">").expect("the open folder");
+        let inner = &sidebar[start..];
+        inner[inner.find("<ul>").expect("its entries")..inner.find("</ul>").expect("its end")].to_string()
+    };
+    let links = |level: &str| -> Vec<String> {
+        level.match_indices("href=\"../../many/").map(|(at, _)| level[at + 17..at + 20].to_string()).collect()
+    };
+    // 71 entries: three blocks, 0-22, 23-46, 47-70 (the folder last).
+    let middle = level("en-us", "p30");
+    assert!(middle.starts_with("<ul>\n<li data-pd-more=\"23\"><span class=\"pd-tree-more\">23 more</span></li>"));
+    assert!(middle.ends_with("<li data-pd-more=\"24\"><span class=\"pd-tree-more\">24 more</span></li>\n"));
+    let expected: Vec<String> = (23..47).map(|i| format!("p{i:02}")).collect();
+    assert_eq!(links(&middle), expected);
+    assert!(middle.contains(r#"href="../../many/p30/" aria-current="page">Page 30</a>"#), "{middle}");
+    assert_eq!(middle.matches("aria-current").count(), 1);
+    // Its block-mates show the same entries; the folder's own page the first block.
+    assert_eq!(
+        level("en-us", "p45").replace(" aria-current=\"page\"", ""),
+        middle.replace(" aria-current=\"page\"", "")
+    );
+    let first = level("en-us", "p00");
+    assert_eq!(links(&first).len(), 23);
+    assert!(first.ends_with("<li data-pd-more=\"48\"><span class=\"pd-tree-more\">48 more</span></li>\n"));
+    let last = level("en-us", "zsub");
+    assert!(last.contains(r#"<a href="../../many/zsub/inner/">Inner</a>"#), "{last}");
+    // A fallback page in Chinese says so in Chinese.
+    assert!(level("zh-cn", "p30").contains("<span class=\"pd-tree-more\">另有 23 项</span>"));
+    // toc.json still lists every entry, for the script to fill the runs in.
+    let toc = toc_json(&site, "en-us");
+    assert_eq!(toc[0]["children"].as_array().expect("the folder's entries").len(), 71);
+}
+
+/// A page's sidebar does not grow with the site: ten times the pages, about the same bytes
+/// (its block holds 23 entries of 71, or 24 of 701).
+#[test]
+fn a_page_sidebar_is_bounded_whatever_the_length_of_its_level() {
+    let sidebar_of = |pages: usize| {
+        let site = TestSite::with_long_folder(pages);
+        site.build_ok();
+        let html = site.output("en-us/many/p05/index.html");
+        element_with_class(&html, "nav", "pd-sidebar").len()
+    };
+    let (small, large) = (sidebar_of(70), sidebar_of(700));
+    assert!(large < small + small / 10, "{small} bytes of sidebar at 70 pages, {large} at 700");
+}

@@ -54,6 +54,28 @@ impl TestSite {
         TestSite::copy_of(&Path::new(REPO_ROOT).join("../shared/corpus").join(name))
     }
 
+    /// A site whose folder `many/` holds `pages` pages (`p00.md`…, titled `Page 00`…) and
+    /// last a subfolder `zsub/` with two pages, in English and Chinese (the Chinese pages
+    /// fall back), with no TOC: the sidebar is the folder tree, one long level in it.
+    pub(crate) fn with_long_folder(pages: usize) -> TestSite {
+        let site = TestSite::empty();
+        site.write(
+            "site.toml",
+            "title = \"Long\"\nbase_url = \"https://long.example/\"\ndefault_locale = \"en-us\"\n\n\
+             [locales.en-us]\nname = \"English\"\n\n[locales.zh-cn]\nname = \"中文\"\n",
+        );
+        let page = |title: &str| format!("---\ntitle: {title}\n---\n\n# {title}\n\nText.\n");
+        site.write("content/en-us/index.md", page("Home"));
+        site.write("content/en-us/many/index.md", page("Many"));
+        for i in 0..pages {
+            site.write(&format!("content/en-us/many/p{i:02}.md"), page(&format!("Page {i:02}")));
+        }
+        site.write("content/en-us/many/zsub/index.md", page("Sub"));
+        site.write("content/en-us/many/zsub/inner.md", page("Inner"));
+        site.write("content/zh-cn/index.md", page("首页"));
+        site
+    }
+
     fn copy_of(from: &Path) -> TestSite {
         assert!(from.is_dir(), "no site folder at {}", from.display());
         let site = TestSite::empty();

@@ -140,6 +140,14 @@
         li.removeAttribute("data-pd-kids");
         if (linked || !first) li.appendChild(d); else li.replaceChild(d, first);
       }
+      // A run of entries the server left out of a long level (li[data-pd-more]) becomes a
+      // button that puts them in its place.
+      var runs = scope.querySelectorAll("li[data-pd-more] > .pd-tree-more");
+      for (var j = 0; j < runs.length; j++) {
+        var b = el("button", "pd-tree-more", runs[j].textContent);
+        b.type = "button";
+        runs[j].parentNode.replaceChild(b, runs[j]);
+      }
     };
     enhance(sidebar);
     // Bring the current page into view inside a long, independently scrolling sidebar.
@@ -148,15 +156,27 @@
       var top = here.getBoundingClientRect().top - sidebar.getBoundingClientRect().top;
       if (top > sidebar.clientHeight * 0.7) sidebar.scrollTop = top - sidebar.clientHeight / 3;
     }
-    // Position of an entry in the tree: its index among siblings, then its ancestors'
-    // (the server's open path and the subtrees built here list every entry, as toc.json).
+    // Position of an entry in the tree: its index among siblings, then its ancestors', as
+    // in toc.json (a run of entries left out counts as the entries it stands for).
+    var indexOf = function (li) {
+      var index = 0;
+      for (var e = li.previousElementSibling; e; e = e.previousElementSibling) {
+        index += e.hasAttribute("data-pd-more") ? parseInt(e.getAttribute("data-pd-more"), 10) || 0 : 1;
+      }
+      return index;
+    };
     var pathOf = function (li) {
       var path = [];
       while (li && sidebar.contains(li)) {
-        path.unshift(Array.prototype.indexOf.call(li.parentNode.children, li));
+        path.unshift(indexOf(li));
         li = li.parentNode.closest("li");
       }
       return path;
+    };
+    var childrenAt = function (toc, path) {
+      var node = { children: toc };
+      for (var i = 0; i < path.length && node; i++) node = (node.children || [])[path[i]];
+      return (node && node.children) || [];
     };
     var fill = function (d, items) {
       d.removeAttribute("data-pd-lazy");
@@ -173,14 +193,30 @@
       d.pdLoading = true;
       var path = pathOf(d.closest("li"));
       loadToc().then(function (toc) {
-        var node = { children: toc };
-        for (var i = 0; i < path.length && node; i++) node = (node.children || [])[path[i]];
-        fill(d, node && node.children);
+        fill(d, childrenAt(toc, path));
       }).catch(function () {
         sidebar.classList.add("pd-toc-failed"); // e.g. file:// pages: keep the open path only
         d.open = false;
       }).then(function () { d.pdLoading = false; });
     }, true);
+    sidebar.addEventListener("click", function (ev) {
+      var b = ev.target.closest && ev.target.closest("button.pd-tree-more");
+      if (!b || b.disabled) return;
+      var li = b.parentNode, count = parseInt(li.getAttribute("data-pd-more"), 10) || 0;
+      var start = indexOf(li), owner = li.parentNode.closest("li");
+      b.disabled = true;
+      loadToc().then(function (toc) {
+        var ul = build(childrenAt(toc, sidebar.contains(owner) ? pathOf(owner) : []).slice(start, start + count));
+        enhance(ul);
+        var first = ul.firstElementChild;
+        while (ul.firstElementChild) li.parentNode.insertBefore(ul.firstElementChild, li);
+        li.parentNode.removeChild(li);
+        var link = first && first.querySelector("a, summary, button");
+        if (link) link.focus();
+      }).catch(function () {
+        sidebar.classList.add("pd-toc-failed");
+      });
+    });
   }
 
   /* ---- Code blocks and tables wider than the column scroll sideways; keyboard users
