@@ -870,8 +870,11 @@ fn write_frame(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let write = || -> std::io::Result<()> {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
         file.write_all(format!("{MAGIC}\n{}\n", env!("CARGO_PKG_VERSION")).as_bytes())?;
-        let mut compressor = lz4_flex::frame::FrameEncoder::new(file);
+        // postcard writes field by field: a buffer in front of the encoder makes each write
+        // a copy, not a call into the frame's block logic.
+        let mut compressor = std::io::BufWriter::with_capacity(1 << 16, lz4_flex::frame::FrameEncoder::new(file));
         postcard::to_io(value, &mut compressor).map_err(std::io::Error::other)?;
+        let compressor = compressor.into_inner().map_err(|e| e.into_error())?;
         compressor.finish().map_err(std::io::Error::other)?.flush()
     };
     write().with_context(|| format!("cannot write {}", temporary.display()))?;
