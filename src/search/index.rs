@@ -91,14 +91,32 @@ impl PageRecord {
     pub fn new(tokenizer: &Tokenizer, title: &str, html: &str) -> PageRecord {
         let body = text::extract(html);
         let mut record = PageRecord { title: title.to_string(), ..PageRecord::default() };
-        // Per distinct word: (count, where). A fixed seed: the words come out in the table's
-        // order, the same for the same page every time, and need no sorting.
-        let mut counts: hashbrown::HashMap<String, (u32, u32), foldhash::fast::FixedState> =
-            hashbrown::HashMap::with_capacity_and_hasher(512, foldhash::fast::FixedState::with_seed(0));
+        // The distinct words go into `record.words` as they are first met; the table finds a
+        // word's entry (its place in `words`, its index in `stats`) with no string of its own.
+        let hasher = foldhash::fast::FixedState::with_seed(0);
+        let mut table: hashbrown::HashTable<(u32, u32, u32)> = hashbrown::HashTable::with_capacity(512);
+        let (words, stats) = (&mut record.words, &mut record.stats);
         let mut add = |word: &str, place: u32, counted: bool| {
-            let entry = counts.entry_ref(word).or_insert((0, IN_BODY));
-            entry.0 += u32::from(counted);
-            entry.1 = entry.1.max(place);
+            let hash = hasher.hash_one(word);
+            let found = table.find(hash, |&(start, len, _)| &words[start as usize..(start + len) as usize] == word);
+            let index = match found {
+                Some(&(_, _, index)) => index as usize,
+                None => {
+                    let (start, index) = (words.len() as u32, stats.len() as u32);
+                    words.push_str(word);
+                    words.push('\n');
+                    stats.push(IN_BODY);
+                    let text = &*words;
+                    table.insert_unique(hash, (start, word.len() as u32, index), |&(start, len, _)| {
+                        hasher.hash_one(&text[start as usize..(start + len) as usize])
+                    });
+                    index as usize
+                }
+            };
+            // `count << 2 | where`, the count saturating below the top two bits.
+            let (count, at) = (stats[index] >> 2, stats[index] & 3);
+            let count = if counted { (count + 1).min(u32::MAX >> 2) } else { count };
+            stats[index] = count << 2 | at.max(place);
         };
         tokenizer.words(title, |w| add(w, IN_TITLE, true));
         tokenizer.words(&body.headings, |w| add(w, IN_HEADING, false));
@@ -107,12 +125,11 @@ impl PageRecord {
             length += 1;
             add(w, IN_BODY, true);
         });
-        record.words.reserve(counts.keys().map(|word| word.len() + 1).sum());
-        record.stats.reserve_exact(counts.len());
-        for (word, &(count, place)) in &counts {
-            record.words.push_str(word);
-            record.words.push('\n');
-            record.stats.push(count.clamp(1, u32::MAX >> 2) << 2 | place);
+        // A word met only in headings (never counted) still counts once.
+        for stat in &mut record.stats {
+            if *stat >> 2 == 0 {
+                *stat |= 1 << 2;
+            }
         }
         record.length = length;
         // The text usually opens with the title (the page's `<h1>`), which the result shows

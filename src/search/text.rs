@@ -138,8 +138,21 @@ fn push_text(out: &mut BodyText, raw: &str, in_heading: bool) {
     let decoded = decode_entities(raw);
     // Highlighted code calls this for every token between its `<span>`s: ASCII text is cut
     // at ASCII whitespace byte by byte; other text by Unicode's whitespace.
-    if decoded.is_ascii() {
-        push_parts(out, decoded.split(|c: char| c.is_ascii_whitespace() || c == '\x0B'), in_heading);
+    let bytes = decoded.as_bytes();
+    if decoded.is_ascii() && memchr::memchr(b'\x0B', bytes).is_none() {
+        // `split_ascii_whitespace` skips the empty parts that whitespace at either end
+        // leaves; each of those ends still stands for a space.
+        let mut separate = bytes.first().is_some_and(u8::is_ascii_whitespace);
+        for part in decoded.split_ascii_whitespace() {
+            if separate {
+                push_separator(out, in_heading);
+            }
+            push_part(out, part, in_heading);
+            separate = true;
+        }
+        if bytes.last().is_some_and(u8::is_ascii_whitespace) {
+            push_separator(out, in_heading);
+        }
     } else {
         push_parts(out, decoded.split(char::is_whitespace), in_heading);
     }
@@ -151,11 +164,16 @@ fn push_parts<'a>(out: &mut BodyText, mut parts: impl Iterator<Item = &'a str>, 
         push_part(out, first, in_heading);
     }
     for part in parts {
-        push_space(&mut out.text);
-        if in_heading && !out.headings.is_empty() && !out.headings.ends_with([' ', '\n']) {
-            out.headings.push(' ');
-        }
+        push_separator(out, in_heading);
         push_part(out, part, in_heading);
+    }
+}
+
+/// What whitespace in the text leaves: one space in the text (and headings), however long.
+fn push_separator(out: &mut BodyText, in_heading: bool) {
+    push_space(&mut out.text);
+    if in_heading && !out.headings.is_empty() && !out.headings.ends_with([' ', '\n']) {
+        out.headings.push(' ');
     }
 }
 
@@ -334,6 +352,35 @@ mod tests {
         }
         assert_eq!(extract("a < b").text, "a < b");
         assert_eq!(extract("x<p>y").text, "x y");
+    }
+
+    /// ASCII text is cut by `split_ascii_whitespace`, which drops the empty parts at either
+    /// end: the result is the plain cut's, whitespace at the ends included.
+    #[test]
+    fn ascii_text_is_cut_as_the_plain_split_cuts_it() {
+        let pieces = ["", " ", "  ", "a", "ab", "\t", "\n", "\x0B", "x y", "\u{a0}", "é"];
+        let mut texts = vec![String::new()];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    texts.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for before in ["", "w", "w "] {
+            for text in &texts {
+                for in_heading in [false, true] {
+                    let start = || BodyText { text: before.into(), headings: before.into() };
+                    let mut fast = start();
+                    push_text(&mut fast, text, in_heading);
+                    let mut plain = start();
+                    push_parts(&mut plain, text.split(|c: char| c.is_ascii_whitespace() || c == '\x0B'), in_heading);
+                    if text.is_ascii() {
+                        assert_eq!((fast.text, fast.headings), (plain.text, plain.headings), "{before:?} + {text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
