@@ -78,11 +78,20 @@ pub enum FoundBy {
     Sourcegitcommit,
 }
 
+/// `repo`, set not to look at the disk again for an object it cannot find. Most lookups
+/// that miss are `ms.sourcegitcommit`s of the repository the docs came from, and by
+/// default each miss lists and stats every pack file again: 0.45 s of every build at
+/// 8,000 stale pages in a repository with a few dozen packs.
+fn read_only(mut repo: gix::Repository) -> gix::Repository {
+    repo.objects.refresh_never();
+    repo
+}
+
 impl SourceHistory {
     /// The repository that holds `source_dir` (searched upwards), or `None` when the folder
     /// is not inside a git work tree; the error says why.
     pub fn discover(source_dir: &Path) -> std::result::Result<SourceHistory, String> {
-        let repo = gix::discover(source_dir).map_err(|error| error.to_string())?;
+        let repo = read_only(gix::discover(source_dir).map_err(|error| error.to_string())?);
         let workdir = repo.workdir().ok_or("the repository is bare")?;
         let canonical = |path: &Path| path.canonicalize().map_err(|error| format!("{}: {error}", path.display()));
         let (source_dir, workdir) = (canonical(source_dir)?, canonical(workdir)?);
@@ -97,7 +106,7 @@ impl SourceHistory {
     }
 
     pub fn from_shared(shared: &SharedHistory) -> SourceHistory {
-        SourceHistory { repo: shared.repo.to_thread_local(), prefix: shared.prefix.clone() }
+        SourceHistory { repo: read_only(shared.repo.to_thread_local()), prefix: shared.prefix.clone() }
     }
 
     /// The commit `HEAD` points to (hex), or `None` before the first commit.
@@ -115,7 +124,14 @@ impl SourceHistory {
         let mut found: Vec<Option<BaseVersion>> = vec![None; queries.len()];
         let mut pending: Vec<usize> = (0..queries.len()).collect();
         if let Some(head) = self.repo.head().context("cannot read HEAD")?.id() {
-            self.walk(head.detach(), queries, &mut found, &mut pending)?;
+            // A source folder that `HEAD` does not track (a site in a folder the repository
+            // ignores, or not yet added) has no history to find versions in: the walk would
+            // read every commit of the repository for nothing, on every build.
+            let root = head.object().context("cannot read HEAD")?.peel_to_commit().context("cannot read HEAD")?;
+            let tracked = self.folder_tree(root.tree_id().context("cannot read HEAD")?.detach())?.is_some();
+            if tracked {
+                self.walk(head.detach(), queries, &mut found, &mut pending)?;
+            }
         }
         for index in pending {
             found[index] = self.at_stamped_commit(&queries[index])?;

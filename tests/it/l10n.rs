@@ -545,6 +545,25 @@ fn stale_banners_list_the_changed_sections_where_git_has_the_history() {
     assert!(html.contains("pd-banner-stale") && !html.contains("pd-banner-changes"));
 }
 
+/// A history in pack files, as in any clone, gives the same banners as loose objects: the
+/// lookups that miss (the docs' upstream `ms.sourcegitcommit`s) do not send the object
+/// store back to the disk, which must not keep it from reading the packs.
+#[test]
+fn stale_banners_read_a_packed_history() {
+    let site = corpus_history();
+    site.build_ok();
+    let page = "zh-cn/kubernetes/common-problems/index.html";
+    let from_loose_objects = site.output(page);
+    assert!(from_loose_objects.contains("pd-banner-changes"));
+    git(site.root(), &["gc", "-q"]);
+    let packs = std::fs::read_dir(site.path(".git/objects/pack")).unwrap();
+    assert!(packs.flatten().any(|entry| entry.path().extension().is_some_and(|e| e == "pack")), "no pack");
+    std::fs::remove_dir_all(site.path(".polydoc-cache")).unwrap();
+    std::fs::remove_dir_all(site.public()).unwrap();
+    site.build_ok();
+    assert_eq!(site.output(page), from_loose_objects);
+}
+
 #[test]
 fn stamp_in_git_records_head_and_diff_then_has_nothing_to_show() {
     let site = corpus_history();
