@@ -127,9 +127,8 @@ impl SourceHistory {
             // A source folder that `HEAD` does not track (a site in a folder the repository
             // ignores, or not yet added) has no history to find versions in: the walk would
             // read every commit of the repository for nothing, on every build.
-            let root = head.object().context("cannot read HEAD")?.peel_to_commit().context("cannot read HEAD")?;
-            let tracked = self.folder_tree(root.tree_id().context("cannot read HEAD")?.detach())?.is_some();
-            if tracked {
+            let root = self.repo.head_tree_id().context("cannot read HEAD")?.detach();
+            if self.folder_tree(root)?.is_some() {
                 self.walk(head.detach(), queries, &mut found, &mut pending)?;
             }
         }

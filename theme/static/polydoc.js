@@ -158,10 +158,11 @@
     }
     // Position of an entry in the tree: its index among siblings, then its ancestors', as
     // in toc.json (a run of entries left out counts as the entries it stands for).
+    var runLength = function (li) { return parseInt(li.getAttribute("data-pd-more"), 10) || 0; };
     var indexOf = function (li) {
       var index = 0;
       for (var e = li.previousElementSibling; e; e = e.previousElementSibling) {
-        index += e.hasAttribute("data-pd-more") ? parseInt(e.getAttribute("data-pd-more"), 10) || 0 : 1;
+        index += e.hasAttribute("data-pd-more") ? runLength(e) : 1;
       }
       return index;
     };
@@ -202,11 +203,12 @@
     sidebar.addEventListener("click", function (ev) {
       var b = ev.target.closest && ev.target.closest("button.pd-tree-more");
       if (!b || b.disabled) return;
-      var li = b.parentNode, count = parseInt(li.getAttribute("data-pd-more"), 10) || 0;
-      var start = indexOf(li), owner = li.parentNode.closest("li");
+      var li = b.parentNode, count = runLength(li), start = indexOf(li);
+      // The entry whose children the run is of (none at the roots: pathOf gives []).
+      var owner = li.parentNode.closest("li");
       b.disabled = true;
       loadToc().then(function (toc) {
-        var ul = build(childrenAt(toc, sidebar.contains(owner) ? pathOf(owner) : []).slice(start, start + count));
+        var ul = build(childrenAt(toc, pathOf(owner)).slice(start, start + count));
         enhance(ul);
         var first = ul.firstElementChild;
         while (ul.firstElementChild) li.parentNode.insertBefore(ul.firstElementChild, li);
