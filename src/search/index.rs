@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 use super::query::utf16_cmp;
 use super::text;
-use super::tokenize::Tokenizer;
+use super::tokenize::{Tokenizer, WordStream};
 use crate::output::{Bytes, FileSink};
 
 /// What a term chunk is about, on average: big enough that a query needs one or two,
@@ -87,56 +87,41 @@ pub struct PageRecord {
 }
 
 impl PageRecord {
-    /// The record of a page titled `title` whose rendered body is `html`.
+    /// The record of a page titled `title` whose rendered body is `html`, made in one
+    /// pass over the HTML: its text goes straight to the word counts, and only its start
+    /// is kept, for the excerpt.
     pub fn new(tokenizer: &Tokenizer, title: &str, html: &str) -> PageRecord {
-        let body = text::extract(html);
-        let mut record = PageRecord { title: title.to_string(), ..PageRecord::default() };
-        // The distinct words go into `record.words` as they are first met; the table finds a
-        // word's entry (its place in `words`, its index in `stats`) with no string of its own.
-        let hasher = foldhash::fast::FixedState::with_seed(0);
-        let mut table: hashbrown::HashTable<(u32, u32, u32)> = hashbrown::HashTable::with_capacity(512);
-        let (words, stats) = (&mut record.words, &mut record.stats);
-        let mut add = |word: &str, place: u32, counted: bool| {
-            let hash = hasher.hash_one(word);
-            let found = table.find(hash, |&(start, len, _)| &words[start as usize..(start + len) as usize] == word);
-            let index = match found {
-                Some(&(_, _, index)) => index as usize,
-                None => {
-                    let (start, index) = (words.len() as u32, stats.len() as u32);
-                    words.push_str(word);
-                    words.push('\n');
-                    stats.push(IN_BODY);
-                    let text = &*words;
-                    table.insert_unique(hash, (start, word.len() as u32, index), |&(start, len, _)| {
-                        hasher.hash_one(&text[start as usize..(start + len) as usize])
-                    });
-                    index as usize
-                }
-            };
-            // `count << 2 | where`, the count saturating below the top two bits.
-            let (count, at) = (stats[index] >> 2, stats[index] & 3);
-            let count = if counted { (count + 1).min(u32::MAX >> 2) } else { count };
-            stats[index] = count << 2 | at.max(place);
+        let mut maker = RecordMaker {
+            tokenizer,
+            counts: WordCounts::default(),
+            body: WordStream::default(),
+            headings: WordStream::default(),
+            length: 0,
+            start: String::new(),
+            // The excerpt is the text after the title, when the text opens with it.
+            start_limit: title.len() + 1 + EXCERPT_BYTES + 8,
+            spaced: String::new(),
         };
-        tokenizer.words(title, |w| add(w, IN_TITLE, true));
-        tokenizer.words(&body.headings, |w| add(w, IN_HEADING, false));
-        let mut length = 0u32;
-        tokenizer.words(&body.text, |w| {
-            length += 1;
-            add(w, IN_BODY, true);
-        });
+        tokenizer.words(title, |w| maker.counts.add(w, IN_TITLE, true));
+        text::walk(html, &mut maker);
+        text::TextSink::split(&mut maker, true);
+        let RecordMaker { counts, length, mut start, start_limit, .. } = maker;
+        if start.len() < start_limit {
+            // The whole text: no space at its end.
+            start.truncate(start.trim_end().len());
+        }
+        let WordCounts { words, mut stats, .. } = counts;
         // A word met only in headings (never counted) still counts once.
-        for stat in &mut record.stats {
+        for stat in &mut stats {
             if *stat >> 2 == 0 {
                 *stat |= 1 << 2;
             }
         }
-        record.length = length;
         // The text usually opens with the title (the page's `<h1>`), which the result shows
         // already.
-        let text = body.text.strip_prefix(title).map_or(body.text.as_str(), str::trim_start);
-        record.excerpt = cut(text, EXCERPT_BYTES).to_string();
-        record
+        let text = start.strip_prefix(title).map_or(start.as_str(), str::trim_start);
+        let excerpt = cut(text, EXCERPT_BYTES).to_string();
+        PageRecord { words, stats, length, title: title.to_string(), excerpt }
     }
 
     /// The bytes its text and numbers take on the heap.
@@ -161,6 +146,142 @@ impl PageRecord {
     /// Words in the page's text.
     pub fn length(&self) -> u32 {
         self.length
+    }
+}
+
+/// A record in the making, fed a body's text by `text::walk`.
+struct RecordMaker<'t> {
+    tokenizer: &'t Tokenizer,
+    counts: WordCounts,
+    /// The words of all the text, and of the headings only.
+    body: WordStream,
+    headings: WordStream,
+    /// Words in the text.
+    length: u32,
+    /// The start of the text, whitespace collapsed, up to about `start_limit` bytes: all
+    /// the excerpt needs.
+    start: String,
+    start_limit: usize,
+    /// A run with its whitespace outside ASCII made spaces.
+    spaced: String,
+}
+
+impl text::TextSink for RecordMaker<'_> {
+    fn text(&mut self, run: &str, in_heading: bool) {
+        // The text is cut at whitespace of any kind; the tokenizer cuts only at ASCII's.
+        let run = if !run.is_ascii() && run.contains(|c: char| !c.is_ascii() && c.is_whitespace()) {
+            self.spaced.clear();
+            self.spaced.extend(run.chars().map(|c| if c.is_whitespace() { ' ' } else { c }));
+            self.spaced.as_str()
+        } else {
+            run
+        };
+        let RecordMaker { tokenizer, counts, body, headings, length, start, start_limit, .. } = self;
+        body.push(tokenizer, run, &mut |w| {
+            *length += 1;
+            counts.add(w, IN_BODY, true);
+        });
+        if in_heading {
+            headings.push(tokenizer, run, &mut |w| counts.add(w, IN_HEADING, false));
+        }
+        if start.len() < *start_limit {
+            text::push_collapsed(start, run);
+        }
+    }
+
+    fn split(&mut self, in_heading: bool) {
+        let RecordMaker { tokenizer, counts, body, headings, length, start, .. } = self;
+        body.split(tokenizer, &mut |w| {
+            *length += 1;
+            counts.add(w, IN_BODY, true);
+        });
+        if in_heading {
+            headings.split(tokenizer, &mut |w| counts.add(w, IN_HEADING, false));
+        }
+        text::push_space(start);
+    }
+
+    fn heading_end(&mut self) {
+        let RecordMaker { tokenizer, counts, headings, .. } = self;
+        headings.split(tokenizer, &mut |w| counts.add(w, IN_HEADING, false));
+    }
+}
+
+/// A page's distinct words and their stats, as `PageRecord` holds them. The words go
+/// into `words` as they are first met; the table finds a word's entry (its place in
+/// `words`, its index in `stats`) with no string of its own. Most words are short: an
+/// entry holds the first eight bytes of its word, which tell most words apart without
+/// a look at `words`.
+struct WordCounts {
+    words: String,
+    stats: Vec<u32>,
+    table: hashbrown::HashTable<WordEntry>,
+    hasher: foldhash::fast::FixedState,
+}
+
+#[derive(Clone, Copy)]
+struct WordEntry {
+    head: u64,
+    start: u32,
+    len: u32,
+    index: u32,
+}
+
+impl Default for WordCounts {
+    fn default() -> WordCounts {
+        WordCounts {
+            words: String::new(),
+            stats: Vec::new(),
+            table: hashbrown::HashTable::with_capacity(512),
+            hasher: foldhash::fast::FixedState::with_seed(0),
+        }
+    }
+}
+
+/// The first eight bytes of `word`, zeros after its end.
+fn word_head(word: &[u8]) -> u64 {
+    match word.first_chunk::<8>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None => word.iter().rev().fold(0, |head, &b| head << 8 | u64::from(b)),
+    }
+}
+
+fn word_hash(hasher: &foldhash::fast::FixedState, word: &[u8]) -> u64 {
+    use std::hash::Hasher as _;
+    let mut state = hasher.build_hasher();
+    state.write(word);
+    state.finish()
+}
+
+impl WordCounts {
+    /// Counts `word` (when `counted`) met at `place` (`IN_TITLE`, `IN_HEADING`, `IN_BODY`).
+    fn add(&mut self, word: &str, place: u32, counted: bool) {
+        let WordCounts { words, stats, table, hasher } = self;
+        let bytes = word.as_bytes();
+        let (hash, head, len) = (word_hash(hasher, bytes), word_head(bytes), bytes.len() as u32);
+        let same = |entry: &WordEntry| {
+            entry.head == head
+                && entry.len == len
+                && (len <= 8 || words.as_bytes()[entry.start as usize + 8..(entry.start + len) as usize] == bytes[8..])
+        };
+        let index = match table.find(hash, same) {
+            Some(entry) => entry.index as usize,
+            None => {
+                let entry = WordEntry { head, start: words.len() as u32, len, index: stats.len() as u32 };
+                words.push_str(word);
+                words.push('\n');
+                stats.push(IN_BODY);
+                let text = words.as_bytes();
+                table.insert_unique(hash, entry, |entry| {
+                    word_hash(hasher, &text[entry.start as usize..(entry.start + entry.len) as usize])
+                });
+                entry.index as usize
+            }
+        };
+        // `count << 2 | where`, the count saturating below the top two bits.
+        let (count, at) = (stats[index] >> 2, stats[index] & 3);
+        let count = if counted { (count + 1).min(u32::MAX >> 2) } else { count };
+        stats[index] = count << 2 | at.max(place);
     }
 }
 

@@ -3,6 +3,9 @@
 //! buttons that repeat the tab labels), decodes entities and puts a space where a block
 //! ends, so words in neighbouring cells or list items do not run together. Heading text is
 //! also collected on its own: a query word in a heading ranks the page higher.
+//!
+//! `walk` hands the text to a `TextSink` as it goes, run by run, so that a search record
+//! is made in the same pass (`index::PageRecord::new`); `extract` collects it.
 
 /// A page body as text.
 #[derive(Debug, Default, PartialEq)]
@@ -56,25 +59,91 @@ fn is_inline(name: &str) -> bool {
     )
 }
 
+/// Where `walk` hands a body's text.
+pub trait TextSink {
+    /// A run of text between two tags, entities decoded; `in_heading` inside `<h1>`…`<h6>`.
+    fn text(&mut self, run: &str, in_heading: bool);
+    /// A block starts or ends (a paragraph, a cell, a list item, a heading): the text on
+    /// either side is apart, as if whitespace were between.
+    fn split(&mut self, in_heading: bool);
+    /// A heading ended (and a `split` follows).
+    fn heading_end(&mut self);
+}
+
 /// Extracts the text of `html` (a body fragment as `markdown::render` writes it).
 pub fn extract(html: &str) -> BodyText {
     let mut out = BodyText::default();
+    walk(html, &mut out);
+    let trimmed = out.text.trim_end().len();
+    out.text.truncate(trimmed);
+    out
+}
+
+impl TextSink for BodyText {
+    fn text(&mut self, run: &str, in_heading: bool) {
+        if in_heading {
+            // Headings are short and rare: their text goes to both strings part by part.
+            push_parts(self, run.split(char::is_whitespace), true);
+        } else {
+            push_collapsed(&mut self.text, run);
+        }
+    }
+
+    fn split(&mut self, in_heading: bool) {
+        if in_heading {
+            push_separator(self, true);
+        } else {
+            push_space(&mut self.text);
+        }
+    }
+
+    fn heading_end(&mut self) {
+        self.headings.push('\n');
+    }
+}
+
+/// Hands the text of `html` (a body fragment as `markdown::render` writes it) to `sink`.
+/// Text between inline tags is one run (`容<em>器</em>` is `容器`), so it is gathered
+/// (entities decoded) and handed over once a block starts or ends: a highlighted code
+/// block, hundreds of `<span>`s, is one run.
+pub fn walk(html: &str, sink: &mut impl TextSink) {
     let bytes = html.as_bytes();
     let mut i = 0;
     // While inside a skipped element: its name, so only its own end tag ends the skip.
     let mut skipping: Option<&str> = None;
     // Depth inside headings (they do not nest, but bad raw HTML may try).
     let mut in_heading = 0usize;
+    let mut run = String::new();
+    let flush = |run: &mut String, sink: &mut _, in_heading: usize| {
+        if !run.is_empty() {
+            TextSink::text(sink, run, in_heading > 0);
+            run.clear();
+        }
+    };
     while i < bytes.len() {
-        let Some(lt) = memchr::memchr(b'<', &bytes[i..]).map(|at| i + at) else {
+        let Some(special) = find_special(bytes, i) else {
             if skipping.is_none() {
-                push_text(&mut out, &html[i..], in_heading > 0);
+                run.push_str(&html[i..]);
             }
             break;
         };
-        if skipping.is_none() && lt > i {
-            push_text(&mut out, &html[i..lt], in_heading > 0);
+        if skipping.is_none() {
+            run.push_str(&html[i..special]);
         }
+        if bytes[special] == b'&' {
+            i = special + 1;
+            if skipping.is_none() {
+                match reference(&html[special..]) {
+                    Some((c, len)) => {
+                        run.push(c);
+                        i = special + len;
+                    }
+                    None => run.push('&'),
+                }
+            }
+            continue;
+        }
+        let lt = special;
         // Highlighted code is mostly `<span class="…">` and `</span>`: inline, never
         // skipped, never a heading, so nothing to do but step over them.
         let rest = &html[lt..];
@@ -83,7 +152,7 @@ pub fn extract(html: &str) -> BodyText {
             continue;
         }
         if rest.starts_with("<span ") {
-            i = lt + find_tag_end(rest);
+            i = lt + span_end(rest);
             continue;
         }
         let tag = Tag::parse(rest);
@@ -91,7 +160,7 @@ pub fn extract(html: &str) -> BodyText {
         if tag.name.is_empty() {
             // A lone `<` (escaped text never has one, but raw HTML may): keep it as text.
             if skipping.is_none() && tag.len == 0 {
-                push_text(&mut out, "<", in_heading > 0);
+                run.push('<');
             }
             continue;
         }
@@ -111,21 +180,34 @@ pub fn extract(html: &str) -> BodyText {
                 continue;
             }
         }
+        if is_inline(tag.name) {
+            continue;
+        }
+        flush(&mut run, sink, in_heading);
         if is_heading(tag.name) {
             if tag.closing {
                 in_heading = in_heading.saturating_sub(1);
-                out.headings.push('\n');
+                sink.heading_end();
             } else {
                 in_heading += 1;
             }
         }
-        if !is_inline(tag.name) {
-            push_space(&mut out.text);
-        }
+        sink.split(in_heading > 0);
     }
-    let trimmed = out.text.trim_end().len();
-    out.text.truncate(trimmed);
-    out
+    flush(&mut run, sink, in_heading);
+}
+
+/// The length of the `<span …>` tag `s` starts with. The highlighter's are all
+/// `<span class="…">`: one look for the closing quote finds their end.
+fn span_end(s: &str) -> usize {
+    const START: &str = "<span class=\"";
+    if let Some(value) = s.strip_prefix(START)
+        && let Some(quote) = memchr::memchr(b'"', value.as_bytes())
+        && value.as_bytes().get(quote + 1) == Some(&b'>')
+    {
+        return START.len() + quote + 2;
+    }
+    find_tag_end(s)
 }
 
 fn is_heading(name: &str) -> bool {
@@ -133,29 +215,40 @@ fn is_heading(name: &str) -> bool {
     bytes.len() == 2 && bytes[0].eq_ignore_ascii_case(&b'h') && (b'1'..=b'6').contains(&bytes[1])
 }
 
-/// Appends text (still entity-encoded) with whitespace collapsed.
-fn push_text(out: &mut BodyText, raw: &str, in_heading: bool) {
-    let decoded = decode_entities(raw);
-    // Highlighted code calls this for every token between its `<span>`s: ASCII text is cut
-    // at ASCII whitespace byte by byte; other text by Unicode's whitespace.
-    let bytes = decoded.as_bytes();
-    if decoded.is_ascii() && memchr::memchr(b'\x0B', bytes).is_none() {
-        // `split_ascii_whitespace` skips the empty parts that whitespace at either end
-        // leaves; each of those ends still stands for a space.
-        let mut separate = bytes.first().is_some_and(u8::is_ascii_whitespace);
-        for part in decoded.split_ascii_whitespace() {
-            if separate {
-                push_separator(out, in_heading);
-            }
-            push_part(out, part, in_heading);
-            separate = true;
-        }
-        if bytes.last().is_some_and(u8::is_ascii_whitespace) {
-            push_separator(out, in_heading);
-        }
-    } else {
-        push_parts(out, decoded.split(char::is_whitespace), in_heading);
+/// Appends `raw` to `text` with every run of whitespace made one space, and none where
+/// `text` is empty or already ends with one. Highlighted code calls this for every token
+/// between its `<span>`s and prose for every run between tags, so it copies the runs
+/// between whitespace whole and decodes only the characters outside ASCII.
+pub fn push_collapsed(text: &mut String, raw: &str) {
+    let bytes = raw.as_bytes();
+    // Most runs are ASCII with single spaces for whitespace: copied whole. (Folds, not
+    // searches that stop early, so that the compiler checks many bytes at a time.)
+    let unusual = bytes.iter().fold(0u8, |unusual, &b| unusual | (b & 0x80) | u8::from(b.wrapping_sub(b'\t') < 5));
+    let doubled =
+        bytes.iter().zip(bytes.iter().skip(1)).fold(false, |doubled, (&a, &b)| doubled | (a == b' ' && b == b' '));
+    if unusual == 0 && !doubled {
+        let space_again = bytes.first() == Some(&b' ') && (text.is_empty() || text.ends_with(' '));
+        text.push_str(&raw[usize::from(space_again)..]);
+        return;
     }
+    let (mut at, mut copied) = (0, 0);
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let (whitespace, width) = if byte.is_ascii() {
+            // `char::is_whitespace` in ASCII: `u8::is_ascii_whitespace` leaves out U+000B.
+            (matches!(byte, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r'), 1)
+        } else {
+            let c = raw[at..].chars().next().unwrap_or_default();
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if whitespace {
+            text.push_str(&raw[copied..at]);
+            push_space(text);
+            copied = at + width;
+        }
+        at += width;
+    }
+    text.push_str(&raw[copied..]);
 }
 
 /// Appends the parts of a text cut at whitespace, a space between each two.
@@ -184,7 +277,8 @@ fn push_part(out: &mut BodyText, part: &str, in_heading: bool) {
     }
 }
 
-fn push_space(text: &mut String) {
+/// Appends a space unless `text` is empty or ends with one.
+pub fn push_space(text: &mut String) {
     if !text.is_empty() && !text.ends_with(' ') {
         text.push(' ');
     }
@@ -218,7 +312,8 @@ impl Tag<'_> {
         }
         let end = find_tag_end(s);
         let inner = &s[name_start..end.saturating_sub(1).max(name_start)];
-        let name_len = inner.find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>').unwrap_or(inner.len());
+        let name_len =
+            inner.bytes().position(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>').unwrap_or(inner.len());
         let name = &inner[..name_len];
         if name.starts_with(['!', '?']) {
             return none(end);
@@ -250,34 +345,25 @@ fn find_tag_end(s: &str) -> usize {
     s.len()
 }
 
-/// Decodes the character references pulldown-cmark writes and the common named ones raw
-/// HTML uses; anything else stays as written.
-fn decode_entities(raw: &str) -> std::borrow::Cow<'_, str> {
-    if !raw.contains('&') {
-        return raw.into();
+/// Where the next `<` or `&` is from `from` on. Highlighted code has one every few
+/// bytes, too close for a vectorized search to pay off: the first bytes are looked at
+/// one by one.
+fn find_special(bytes: &[u8], from: usize) -> Option<usize> {
+    const NEAR: usize = 16;
+    let near = bytes.len().min(from + NEAR);
+    if let Some(at) = bytes[from..near].iter().position(|&b| b == b'<' || b == b'&') {
+        return Some(from + at);
     }
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest[1..]
-            .find(';')
-            .filter(|&semi| semi <= 10)
-            .and_then(|semi| entity(&rest[1..=semi]).map(|c| (c, semi + 2)));
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out.into()
+    memchr::memchr2(b'<', b'&', &bytes[near..]).map(|at| near + at)
+}
+
+/// The character that the reference at the start of `s` (at its `&`) stands for, and
+/// the reference's length: the references pulldown-cmark writes and the common named
+/// ones raw HTML uses. Anything else is text as written.
+fn reference(s: &str) -> Option<(char, usize)> {
+    // A reference is short: its `;` is among the next few bytes.
+    let semi = s.as_bytes().get(1..)?.iter().take(11).position(|&b| b == b';')?;
+    entity(&s[1..=semi]).map(|c| (c, semi + 2))
 }
 
 fn entity(name: &str) -> Option<char> {
@@ -354,11 +440,11 @@ mod tests {
         assert_eq!(extract("x<p>y").text, "x y");
     }
 
-    /// ASCII text is cut by `split_ascii_whitespace`, which drops the empty parts at either
-    /// end: the result is the plain cut's, whitespace at the ends included.
+    /// Whitespace is collapsed as cutting the text at every whitespace character and
+    /// joining the parts with single spaces would (`push_parts`), ends included.
     #[test]
-    fn ascii_text_is_cut_as_the_plain_split_cuts_it() {
-        let pieces = ["", " ", "  ", "a", "ab", "\t", "\n", "\x0B", "x y", "\u{a0}", "é"];
+    fn whitespace_runs_collapse_as_the_plain_split_cuts_them() {
+        let pieces = ["", " ", "  ", "a", "ab", "\t", "\n", "\x0B", "x y", "\u{a0}", "é", "\u{3000}", "容"];
         let mut texts = vec![String::new()];
         for a in pieces {
             for b in pieces {
@@ -372,12 +458,11 @@ mod tests {
                 for in_heading in [false, true] {
                     let start = || BodyText { text: before.into(), headings: before.into() };
                     let mut fast = start();
-                    push_text(&mut fast, text, in_heading);
+                    fast.text(text, in_heading);
                     let mut plain = start();
-                    push_parts(&mut plain, text.split(|c: char| c.is_ascii_whitespace() || c == '\x0B'), in_heading);
-                    if text.is_ascii() {
-                        assert_eq!((fast.text, fast.headings), (plain.text, plain.headings), "{before:?} + {text:?}");
-                    }
+                    push_parts(&mut plain, text.split(char::is_whitespace), in_heading);
+                    let expected = if in_heading { plain.headings } else { before.to_string() };
+                    assert_eq!((fast.text, fast.headings), (plain.text, expected), "{before:?} + {text:?}");
                 }
             }
         }

@@ -87,60 +87,51 @@ impl Tokenizer {
 
     /// Calls `word` with each word of `text`, lowercased, in order.
     pub fn words(&self, text: &str, mut word: impl FnMut(&str)) {
-        let is_separator = |b: u8| b.is_ascii() && !b.is_ascii_alphanumeric();
+        let mut scratch = Scratch::default();
         let bytes = text.as_bytes();
-        let mut lower = String::new();
-        // The current piece's words, as byte ranges of the piece.
-        let mut spans = Vec::new();
         let mut at = 0;
-        while at < bytes.len() {
-            if is_separator(bytes[at]) {
-                at += 1;
-                continue;
+        while let Some((start, end, kinds)) = next_piece(bytes, &mut at) {
+            self.piece(&text[start..end], kinds, &mut scratch, &mut word);
+        }
+    }
+
+    /// Calls `word` with each word of `piece` (a run between ASCII separators; `kinds`
+    /// the union of its bytes' classes).
+    fn piece(&self, piece: &str, kinds: u8, scratch: &mut Scratch, word: &mut impl FnMut(&str)) {
+        let Scratch { lower, spans } = scratch;
+        if kinds & OTHER == 0 {
+            if piece.len() > MAX_WORD_BYTES {
+                return;
             }
-            // A piece: the run up to the next ASCII separator (so both ends are character
-            // boundaries).
-            let start = at;
-            let mut ascii = true;
-            while at < bytes.len() && !is_separator(bytes[at]) {
-                ascii &= bytes[at].is_ascii();
-                at += 1;
+            if kinds & UPPER != 0 {
+                lower.clear();
+                lower.push_str(piece);
+                lower.make_ascii_lowercase();
+                word(lower);
+            } else {
+                word(piece);
             }
-            let piece = &text[start..at];
-            if ascii {
-                if piece.len() > MAX_WORD_BYTES {
-                    continue;
-                }
-                if piece.bytes().any(|b| b.is_ascii_uppercase()) {
-                    lower.clear();
-                    lower.push_str(piece);
-                    lower.make_ascii_lowercase();
-                    word(&lower);
+            return;
+        }
+        spans.clear();
+        match &self.memo {
+            None => self.segment(piece, 0, spans),
+            Some(memo) => units(piece, |offset, unit| {
+                if unit.len() > MAX_REMEMBERED_BYTES {
+                    self.segment(unit, offset, spans);
                 } else {
-                    word(piece);
+                    memo.spans(unit, offset, spans, |unit, offset, spans| self.segment(unit, offset, spans));
                 }
-                continue;
-            }
-            spans.clear();
-            match &self.memo {
-                None => self.segment(piece, 0, &mut spans),
-                Some(memo) => units(piece, |offset, unit| {
-                    if unit.len() > MAX_REMEMBERED_BYTES {
-                        self.segment(unit, offset, &mut spans);
-                    } else {
-                        memo.spans(unit, offset, &mut spans, |unit, offset, spans| self.segment(unit, offset, spans));
-                    }
-                }),
-            }
-            for &(start, end) in &spans {
-                let segment = &piece[start..end];
-                if segment.chars().all(is_caseless) {
-                    word(segment);
-                } else {
-                    lower.clear();
-                    lower.extend(segment.chars().flat_map(char::to_lowercase));
-                    word(&lower);
-                }
+            }),
+        }
+        for &(start, end) in spans.iter() {
+            let segment = &piece[start..end];
+            if segment.chars().all(is_caseless) {
+                word(segment);
+            } else {
+                lower.clear();
+                lower.extend(segment.chars().flat_map(char::to_lowercase));
+                word(lower);
             }
         }
     }
@@ -166,6 +157,116 @@ impl Tokenizer {
                 spans.push((offset + segment_start, offset + end));
             }
             segment_start = end;
+        }
+    }
+}
+
+/// What a piece is cut with: a lowercased word, the current piece's words as byte
+/// ranges. Kept from piece to piece so that neither is allocated again.
+#[derive(Default)]
+struct Scratch {
+    lower: String,
+    spans: Vec<(usize, usize)>,
+}
+
+/// The class of each byte, for finding pieces in one look-up per byte: text is cut at
+/// ASCII bytes that are neither letters nor digits (`SEPARATOR`); a piece's classes
+/// together tell whether it is plain ASCII and whether it needs lowercasing.
+const SEPARATOR: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+/// A byte of a character outside ASCII.
+const OTHER: u8 = 4;
+static CLASSES: [u8; 256] = {
+    let mut classes = [OTHER; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        let b = byte as u8;
+        classes[byte] = if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_alphanumeric() {
+            LOWER
+        } else {
+            SEPARATOR
+        };
+        byte += 1;
+    }
+    classes
+};
+
+/// The next piece of `bytes` from `*at` on: its start, end and classes; `*at` moves past
+/// it. Both ends are character boundaries (separators are ASCII).
+fn next_piece(bytes: &[u8], at: &mut usize) -> Option<(usize, usize, u8)> {
+    while *at < bytes.len() && CLASSES[usize::from(bytes[*at])] == SEPARATOR {
+        *at += 1;
+    }
+    if *at == bytes.len() {
+        return None;
+    }
+    let start = *at;
+    let (end, kinds) = piece_end(bytes, start);
+    *at = end;
+    Some((start, end, kinds))
+}
+
+/// Where the piece that `bytes[start..]` begins with (possibly empty) ends, and its classes.
+fn piece_end(bytes: &[u8], start: usize) -> (usize, u8) {
+    let mut kinds = 0;
+    let mut at = start;
+    while let Some(&byte) = bytes.get(at) {
+        let class = CLASSES[usize::from(byte)];
+        if class == SEPARATOR {
+            break;
+        }
+        kinds |= class;
+        at += 1;
+    }
+    (at, kinds)
+}
+
+/// The words of a text that comes in runs (a page body's text between its tags), the
+/// same as `Tokenizer::words` finds in the runs joined: a piece may go on from one run
+/// into the next (`容<em>器</em>` is one piece), so the piece a run ends with is held
+/// until the next run or `split` ends it.
+#[derive(Default)]
+pub struct WordStream {
+    carry: String,
+    carry_kinds: u8,
+    scratch: Scratch,
+}
+
+impl WordStream {
+    /// Calls `word` with each word the text so far ends, `run` added.
+    pub fn push(&mut self, tokenizer: &Tokenizer, run: &str, word: &mut impl FnMut(&str)) {
+        let bytes = run.as_bytes();
+        let mut at = 0;
+        if !self.carry.is_empty() {
+            let (end, kinds) = piece_end(bytes, 0);
+            self.carry.push_str(&run[..end]);
+            self.carry_kinds |= kinds;
+            if end == bytes.len() {
+                return;
+            }
+            self.split(tokenizer, word);
+            at = end;
+        }
+        while let Some((start, end, kinds)) = next_piece(bytes, &mut at) {
+            if end == bytes.len() {
+                self.carry.push_str(&run[start..]);
+                self.carry_kinds = kinds;
+                return;
+            }
+            tokenizer.piece(&run[start..end], kinds, &mut self.scratch, word);
+        }
+    }
+
+    /// Ends the text so far, as a separator would: calls `word` with the words of the
+    /// piece held.
+    pub fn split(&mut self, tokenizer: &Tokenizer, word: &mut impl FnMut(&str)) {
+        if !self.carry.is_empty() {
+            tokenizer.piece(&self.carry, self.carry_kinds, &mut self.scratch, word);
+            self.carry.clear();
+            self.carry_kinds = 0;
         }
     }
 }
@@ -362,6 +463,40 @@ mod tests {
         );
         assert!(words("  ...  ").is_empty());
         assert!(words("").is_empty());
+    }
+
+    /// A text cut into runs anywhere gives the words of the whole.
+    #[test]
+    fn a_stream_of_runs_gives_the_words_of_the_whole_text() {
+        let tokenizer = Tokenizer::new();
+        for text in PARAGRAPHS.iter().copied().chain(["Hyper-V isolation, v1.2 (Windows Server 2019)!", "a", ""]) {
+            let expected = tokenizer.collect(text);
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&at| text.is_char_boundary(at)).collect();
+            for step in [1, 2, 3, 7] {
+                let mut stream = WordStream::default();
+                let mut found = Vec::new();
+                let mut word = |w: &str| found.push(w.to_string());
+                for pair in boundaries.chunks(step).map(|chunk| chunk[0]).collect::<Vec<_>>().windows(2) {
+                    stream.push(&tokenizer, &text[pair[0]..pair[1]], &mut word);
+                }
+                let last = boundaries.chunks(step).map(|chunk| chunk[0]).last().unwrap_or(0);
+                stream.push(&tokenizer, &text[last..], &mut word);
+                stream.split(&tokenizer, &mut word);
+                assert_eq!(found, expected, "{text:?} in runs of {step}");
+            }
+        }
+        // `split` ends a piece as a separator would.
+        let mut stream = WordStream::default();
+        let mut found = Vec::new();
+        let mut word = |w: &str| found.push(w.to_string());
+        for run in ["Con", "tainers", "", "Host"] {
+            stream.push(&tokenizer, run, &mut word);
+            if run.is_empty() {
+                stream.split(&tokenizer, &mut word);
+            }
+        }
+        stream.split(&tokenizer, &mut word);
+        assert_eq!(found, ["containers", "host"]);
     }
 
     #[test]
