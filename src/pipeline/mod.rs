@@ -318,17 +318,44 @@ pub fn run(
             children: &children,
             sidebars: &sidebars,
         };
-        // The index and the site-wide files first: making them takes memory for a moment,
-        // which the templates then reuse, instead of adding to what they leave behind.
         #[cfg(feature = "search")]
-        if let Some(indexer) = &indexer {
-            summary.search_index = write_search_index(indexer, config, cache, output, &planned, &replaced)?;
-            timings.mark("search");
+        let mut search_plan = match &indexer {
+            Some(indexer) => Some(plan_search_index(indexer, config, cache, output, &planned, &replaced)?),
+            None => None,
+        };
+        #[cfg(feature = "search")]
+        timings.mark("search plan");
+        #[cfg(not(feature = "search"))]
+        let search_plan: Option<()> = None;
+        // The indexes are assembled beside the site files and templates: those keep both
+        // cores busy only most of the time.
+        let (assembled, written) = rayon::join(
+            || {
+                let started = Instant::now();
+                #[cfg(feature = "search")]
+                if let Some(plan) = &mut search_plan {
+                    assemble_search_indexes(plan, output, &planned)?;
+                }
+                anyhow::Ok(started.elapsed())
+            },
+            || {
+                write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
+                timings.mark("site files");
+                let rendered =
+                    write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
+                timings.mark("templates");
+                anyhow::Ok(rendered)
+            },
+        );
+        summary.rendered = written?;
+        let assembling = assembled?;
+        #[cfg(feature = "search")]
+        if let Some(plan) = search_plan {
+            timings.phases.push(("search index, beside the templates", assembling));
+            summary.search_index = finish_search_index(cache, plan);
         }
-        write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
-        timings.mark("site files");
-        summary.rendered = write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
-        timings.mark("templates");
+        #[cfg(not(feature = "search"))]
+        let _ = (search_plan, assembling);
         summary.written = true;
     }
     summary.elapsed = started.elapsed();
@@ -1195,18 +1222,46 @@ fn write_site_files_cached(
     Ok(())
 }
 
-/// Writes every locale's search index from the pages' records — made while their bodies
-/// were rendered, or now from a cached body that has none — unless the records are those
-/// the cached index was made from, whose files are then kept.
+/// What is left of writing the search indexes once `plan_search_index` has kept or
+/// patched what it could: the locales whose index is assembled anew
+/// (`assemble_search_indexes`, beside the templates), and what the cache then learns
+/// (`finish_search_index`).
 #[cfg(feature = "search")]
-fn write_search_index(
+struct SearchIndexPlan {
+    outcomes: BTreeMap<Locale, (IndexOutcome, usize)>,
+    /// Every locale's index with what it was made from.
+    fingerprints: Vec<(Locale, Fingerprint)>,
+    /// The indexes kept or patched: their files and pages.
+    written: Vec<(Locale, RecordedFiles, IndexPages)>,
+    assemble: Vec<IndexAssembly>,
+    /// Whether the index files land in an output folder (not `serve`'s memory).
+    on_disk: bool,
+}
+
+/// A locale whose index is assembled anew from its records.
+#[cfg(feature = "search")]
+struct IndexAssembly {
+    locale: Locale,
+    fingerprint: Fingerprint,
+    pages: IndexPages,
+    /// Per planned page, where its record is (`None` for pages of other locales and pages
+    /// not indexed).
+    sources: Vec<Option<crate::search::RecordSource>>,
+}
+
+/// Plans every locale's search index from the pages' records — made while their bodies
+/// were rendered, or now from a cached body that has none: an index whose records are
+/// those the cached one was made from keeps its files, one few of whose pages changed is
+/// patched now, the others are left to `assemble_search_indexes`.
+#[cfg(feature = "search")]
+fn plan_search_index(
     indexer: &Indexer,
     config: &Config,
     cache: &mut BuildCache,
     output: &dyn Output,
     planned: &[OutputPage<'_>],
     replaced: &PageMap<SearchRecord>,
-) -> Result<BTreeMap<Locale, (IndexOutcome, usize)>> {
+) -> Result<SearchIndexPlan> {
     let mut outcomes = BTreeMap::new();
     let cache_ref = &*cache;
     // Each page's record (or where the body store has it) with the fingerprint of the body
@@ -1249,9 +1304,8 @@ fn write_search_index(
     let fingerprints: Vec<(&Locale, Fingerprint)> =
         streams.into_iter().map(|(locale, stream)| (locale, blake3::hash(&stream))).collect();
     let on_disk = !cache.builds_again();
-    // One locale after the other: assembling an index is parallel inside, and two at once
-    // would hold both in memory.
     let mut written: Vec<(Locale, RecordedFiles, IndexPages)> = Vec::new();
+    let mut assemble = Vec::new();
     for &(locale, fingerprint) in &fingerprints {
         if let Some((cached, files)) = cache.search_files.get(locale)
             && *cached == fingerprint
@@ -1286,27 +1340,49 @@ fn write_search_index(
                 _ => Ok(None),
             })
             .collect::<Result<_>>()?;
+        assemble.push(IndexAssembly { locale: locale.clone(), fingerprint, pages, sources });
+    }
+    let fingerprints = fingerprints.into_iter().map(|(locale, fingerprint)| (locale.clone(), fingerprint)).collect();
+    Ok(SearchIndexPlan { outcomes, fingerprints, written, assemble, on_disk })
+}
+
+/// Assembles the indexes `plan` left to do and writes them. One locale after the other:
+/// assembling an index is parallel inside, and two at once would hold both in memory. It
+/// reads only the records and writes only the index's folder, so it runs beside the
+/// templates, taking the time the templates leave a core idle.
+#[cfg(feature = "search")]
+fn assemble_search_indexes(plan: &mut SearchIndexPlan, output: &dyn Output, planned: &[OutputPage<'_>]) -> Result<()> {
+    for IndexAssembly { locale, fingerprint, pages, sources } in std::mem::take(&mut plan.assemble) {
         let recorder = Recorder { output, files: std::sync::Mutex::new(Vec::new()) };
-        crate::search::write_index(locale, planned, sources, &recorder)?;
+        crate::search::write_index(&locale, planned, sources, &recorder)?;
         let mut files = recorder.files.into_inner().expect("recorder lock");
-        if on_disk {
+        if plan.on_disk {
             // Written into the output folder: what the next build needs to know of
             // them is their length, and the index's bytes leave memory.
             files = cache::settled(files);
         }
         files.sort_by(|a, b| a.0.cmp(&b.0));
         // (`serve` makes the files when first asked for: none is written yet.)
-        outcomes.insert(locale.clone(), (IndexOutcome::Assembled, if on_disk { files.len() } else { 0 }));
-        written.push((locale.clone(), (fingerprint, files), pages));
+        let count = if plan.on_disk { files.len() } else { 0 };
+        plan.outcomes.insert(locale.clone(), (IndexOutcome::Assembled, count));
+        plan.written.push((locale, (fingerprint, files), pages));
     }
-    cache.search_files.retain(|locale, _| fingerprints.iter().any(|(l, _)| *l == locale));
-    cache.search_pages.retain(|locale, _| fingerprints.iter().any(|(l, _)| *l == locale));
+    Ok(())
+}
+
+/// Tells the cache which files each locale's index now has, and gives what became of
+/// each index.
+#[cfg(feature = "search")]
+fn finish_search_index(cache: &mut BuildCache, plan: SearchIndexPlan) -> BTreeMap<Locale, (IndexOutcome, usize)> {
+    let SearchIndexPlan { outcomes, fingerprints, written, .. } = plan;
+    cache.search_files.retain(|locale, _| fingerprints.iter().any(|(l, _)| l == locale));
+    cache.search_pages.retain(|locale, _| fingerprints.iter().any(|(l, _)| l == locale));
     for (locale, files, pages) in written {
         cache.search_files.insert(locale.clone(), files);
         cache.search_pages.insert(locale, pages);
         cache.dirty = true;
     }
-    Ok(outcomes)
+    outcomes
 }
 
 /// How many of an index's pages may change for a patch to be worth it: past that,
