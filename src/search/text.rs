@@ -311,7 +311,9 @@ impl Tag<'_> {
             return none(0);
         }
         let end = find_tag_end(s);
-        let inner = &s[name_start..end.saturating_sub(1).max(name_start)];
+        // A tag that never ends runs to the end of `s`, whatever character is last.
+        let inner_end = if bytes[end - 1] == b'>' { end - 1 } else { end };
+        let inner = &s[name_start..inner_end.max(name_start)];
         let name_len =
             inner.bytes().position(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>').unwrap_or(inner.len());
         let name = &inner[..name_len];
@@ -433,7 +435,9 @@ mod tests {
 
     #[test]
     fn broken_html_does_not_panic() {
-        for html in ["<", "<p", "<!--", "a < b", "<a href=\"x>y", "</", "<é>", "&#xFFFFFFFF;", "&#;"] {
+        for html in
+            ["<", "<p", "<!--", "a < b", "<a href=\"x>y", "</", "<é>", "&#xFFFFFFFF;", "&#;", "<x。", "<a 容", "</p容"]
+        {
             let _ = extract(html);
         }
         assert_eq!(extract("a < b").text, "a < b");
