@@ -476,11 +476,12 @@ mod tests {
                 let mut stream = WordStream::default();
                 let mut found = Vec::new();
                 let mut word = |w: &str| found.push(w.to_string());
-                for pair in boundaries.chunks(step).map(|chunk| chunk[0]).collect::<Vec<_>>().windows(2) {
+                // Cut every `step` characters, the last run up to the end.
+                let mut cuts: Vec<usize> = boundaries.iter().copied().step_by(step).collect();
+                cuts.push(text.len());
+                for pair in cuts.windows(2) {
                     stream.push(&tokenizer, &text[pair[0]..pair[1]], &mut word);
                 }
-                let last = boundaries.chunks(step).map(|chunk| chunk[0]).last().unwrap_or(0);
-                stream.push(&tokenizer, &text[last..], &mut word);
                 stream.split(&tokenizer, &mut word);
                 assert_eq!(found, expected, "{text:?} in runs of {step}");
             }
