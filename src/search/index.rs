@@ -98,7 +98,8 @@ impl PageRecord {
             headings: WordStream::default(),
             length: 0,
             start: String::new(),
-            // The excerpt is the text after the title, when the text opens with it.
+            // The excerpt is the text after the title (when the text opens with it and a
+            // space), with room to find where its last character starts.
             start_limit: title.len() + 1 + EXCERPT_BYTES + 8,
             spaced: String::new(),
         };
@@ -926,6 +927,118 @@ mod tests {
         );
         assert_eq!(record.length, 7);
         assert_eq!(record.excerpt, "Isolation Containers share a kernel. Kernel!", "the title is shown already");
+    }
+
+    /// The record as the page's whole text gives it: `text::extract`'s text and headings
+    /// cut by `Tokenizer::words`. `PageRecord::new` makes it in one pass, without the text.
+    fn record_from_text(tokenizer: &Tokenizer, title: &str, html: &str) -> PageRecord {
+        let body = text::extract(html);
+        let mut counts = WordCounts::default();
+        tokenizer.words(title, |w| counts.add(w, IN_TITLE, true));
+        tokenizer.words(&body.headings, |w| counts.add(w, IN_HEADING, false));
+        let mut length = 0;
+        tokenizer.words(&body.text, |w| {
+            length += 1;
+            counts.add(w, IN_BODY, true);
+        });
+        let WordCounts { words, mut stats, .. } = counts;
+        for stat in &mut stats {
+            if *stat >> 2 == 0 {
+                *stat |= 1 << 2;
+            }
+        }
+        let text = body.text.strip_prefix(title).map_or(body.text.as_str(), str::trim_start);
+        PageRecord { words, stats, length, title: title.to_string(), excerpt: cut(text, EXCERPT_BYTES).to_string() }
+    }
+
+    /// Its words and their stats in a fixed order: the record's order is the order the
+    /// words are met in, which differs between the two ways of making it.
+    fn sorted(record: &PageRecord) -> (Vec<(&str, u32, u32)>, u32, &str) {
+        let mut words: Vec<_> = record.words().collect();
+        words.sort_unstable();
+        (words, record.length, record.excerpt.as_str())
+    }
+
+    #[test]
+    fn a_record_made_in_one_pass_is_the_record_of_the_whole_text() {
+        // Pieces of bodies as `markdown::render` writes them and raw HTML may: blocks and
+        // inline tags, headings, highlighted code, entities, skipped elements, whitespace
+        // of every kind, Chinese text, words split by inline tags.
+        let pieces = [
+            "<p>",
+            "</p>",
+            "<h2 id=\"a\">",
+            "</h2>",
+            "<h1>",
+            "</h1>",
+            "<em>",
+            "</em>",
+            "<code>",
+            "</code>",
+            "<span class=\"hl-k\">",
+            "</span>",
+            "<span title=\"a>b\">",
+            "<br>",
+            "<li>",
+            "</li>",
+            "<td>",
+            "<pre class=\"hl\"><code>",
+            "</code></pre>",
+            "<script>x<p>y</p></script>",
+            "<!-- c -->",
+            "<div role=\"tablist\" hidden><button>Tab</button></div>",
+            "&amp;",
+            "&lt;",
+            "&#x5BB9;",
+            "&bogus;",
+            "& ",
+            "&",
+            "<",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\u{a0}",
+            "\u{3000}",
+            "Containers",
+            "share",
+            "KERNEL",
+            "Hyper-V",
+            "v1.2",
+            "容器",
+            "虚拟机的比较",
+            "，",
+            "。",
+            "Ärger",
+            "x",
+            "Title",
+            "Title ",
+        ];
+        let tokenizer = Tokenizer::new();
+        // xorshift: the same bodies every run.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        for _ in 0..5_000 {
+            let html: String = (0..1 + next(40)).map(|_| pieces[next(pieces.len())]).collect();
+            for title in ["Title", "容器", ""] {
+                let (one_pass, reference) =
+                    (PageRecord::new(&tokenizer, title, &html), record_from_text(&tokenizer, title, &html));
+                assert_eq!(sorted(&one_pass), sorted(&reference), "{title:?}: {html:?}");
+            }
+        }
+        // Long text: the excerpt comes from the start the record keeps.
+        let long: String =
+            (0..3_000).map(|i| ["<p>Title ", "容器，", "<em>a</em>b ", "\n\n", "&amp; "][i % 5]).collect();
+        for title in ["Title", ""] {
+            let (one_pass, reference) =
+                (PageRecord::new(&tokenizer, title, &long), record_from_text(&tokenizer, title, &long));
+            assert_eq!(sorted(&one_pass), sorted(&reference));
+        }
     }
 
     #[test]
