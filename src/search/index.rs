@@ -170,7 +170,7 @@ struct RecordMaker<'t> {
 impl text::TextSink for RecordMaker<'_> {
     fn text(&mut self, run: &str, in_heading: bool) {
         // The text is cut at whitespace of any kind; the tokenizer cuts only at ASCII's.
-        let run = if !run.is_ascii() && run.contains(|c: char| !c.is_ascii() && c.is_whitespace()) {
+        let run = if text::has_wide_whitespace(run) {
             self.spaced.clear();
             self.spaced.extend(run.chars().map(|c| if c.is_whitespace() { ' ' } else { c }));
             self.spaced.as_str()
@@ -185,8 +185,17 @@ impl text::TextSink for RecordMaker<'_> {
         if in_heading {
             headings.push(tokenizer, run, &mut |w| counts.add(w, IN_HEADING, false));
         }
-        if start.len() < *start_limit {
-            text::push_collapsed(start, run);
+        // Only as much of the text as the excerpt needs: a run may be a long code block.
+        // Collapsing whitespace only shortens text, so each part is at most what is
+        // missing.
+        let mut rest = run;
+        while !rest.is_empty() && start.len() < *start_limit {
+            let mut part = (*start_limit - start.len()).min(rest.len());
+            while !rest.is_char_boundary(part) {
+                part += 1;
+            }
+            text::push_collapsed(start, &rest[..part]);
+            rest = &rest[part..];
         }
     }
 
@@ -239,11 +248,21 @@ impl Default for WordCounts {
     }
 }
 
-/// The first eight bytes of `word`, zeros after its end.
+/// Eight bytes that, with its length, tell `word` apart from any other word of that
+/// length when it is at most eight bytes long: its first eight, or for a shorter word
+/// its bytes read in two overlapping loads (no loop over them).
 fn word_head(word: &[u8]) -> u64 {
-    match word.first_chunk::<8>() {
-        Some(head) => u64::from_le_bytes(*head),
-        None => word.iter().rev().fold(0, |head, &b| head << 8 | u64::from(b)),
+    let len = word.len();
+    if let Some(head) = word.first_chunk::<8>() {
+        u64::from_le_bytes(*head)
+    } else if len >= 4 {
+        let low = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        let high = u32::from_le_bytes([word[len - 4], word[len - 3], word[len - 2], word[len - 1]]);
+        u64::from(low) | u64::from(high) << 32
+    } else if len > 0 {
+        u64::from(word[0]) | u64::from(word[len / 2]) << 8 | u64::from(word[len - 1]) << 16
+    } else {
+        0
     }
 }
 
@@ -265,18 +284,19 @@ impl WordCounts {
                 && entry.len == len
                 && (len <= 8 || words.as_bytes()[entry.start as usize + 8..(entry.start + len) as usize] == bytes[8..])
         };
-        let index = match table.find(hash, same) {
-            Some(entry) => entry.index as usize,
-            None => {
-                let entry = WordEntry { head, start: words.len() as u32, len, index: stats.len() as u32 };
+        let rehash = |entry: &WordEntry| {
+            word_hash(hasher, &words.as_bytes()[entry.start as usize..(entry.start + entry.len) as usize])
+        };
+        // One probe finds the word or the slot it goes in.
+        let index = match table.entry(hash, same, rehash) {
+            hashbrown::hash_table::Entry::Occupied(entry) => entry.get().index as usize,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let index = stats.len();
+                slot.insert(WordEntry { head, start: words.len() as u32, len, index: index as u32 });
                 words.push_str(word);
                 words.push('\n');
                 stats.push(IN_BODY);
-                let text = words.as_bytes();
-                table.insert_unique(hash, entry, |entry| {
-                    word_hash(hasher, &text[entry.start as usize..(entry.start + entry.len) as usize])
-                });
-                entry.index as usize
+                index
             }
         };
         // `count << 2 | where`, the count saturating below the top two bits.
@@ -1038,6 +1058,19 @@ mod tests {
             let (one_pass, reference) =
                 (PageRecord::new(&tokenizer, title, &long), record_from_text(&tokenizer, title, &long));
             assert_eq!(sorted(&one_pass), sorted(&reference));
+        }
+    }
+
+    #[test]
+    fn a_short_words_head_and_length_tell_it_apart() {
+        // Every word of up to 8 bytes over a small alphabet: no two of one length share a head.
+        let alphabet = [b'a', b'b', 0xE5, b'0'];
+        for len in 0..=8u32 {
+            let mut heads = HashSet::new();
+            for n in 0..4usize.pow(len) {
+                let word: Vec<u8> = (0..len).map(|i| alphabet[n / 4usize.pow(i) % 4]).collect();
+                assert!(heads.insert(word_head(&word)), "{word:?}");
+            }
         }
     }
 

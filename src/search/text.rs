@@ -21,42 +21,49 @@ const SKIPPED: &[&str] = &["script", "style", "template", "noscript"];
 
 /// Elements inside a run of text: no space where they start or end (`容<em>器</em>` is
 /// one word). Highlighted code is mostly `<span>`s, so this runs for nearly every tag:
-/// a `match` on the lowercased name, not a list scan.
+/// the name, lowercased, is read as a number and matched against the list's numbers.
 fn is_inline(name: &str) -> bool {
-    let mut lower = [0u8; 6];
-    let Some(buffer) = lower.get_mut(..name.len()) else { return false };
-    buffer.copy_from_slice(name.as_bytes());
-    buffer.make_ascii_lowercase();
-    matches!(
-        &*buffer,
-        b"span"
-            | b"a"
-            | b"code"
-            | b"em"
-            | b"strong"
-            | b"b"
-            | b"i"
-            | b"abbr"
-            | b"bdi"
-            | b"bdo"
-            | b"cite"
-            | b"data"
-            | b"dfn"
-            | b"kbd"
-            | b"mark"
-            | b"q"
-            | b"s"
-            | b"samp"
-            | b"small"
-            | b"sub"
-            | b"sup"
-            | b"time"
-            | b"u"
-            | b"var"
-            | b"wbr"
-            | b"del"
-            | b"ins"
-    )
+    const INLINE: [u64; 27] = [
+        tag_key(b"span"),
+        tag_key(b"a"),
+        tag_key(b"code"),
+        tag_key(b"em"),
+        tag_key(b"strong"),
+        tag_key(b"b"),
+        tag_key(b"i"),
+        tag_key(b"abbr"),
+        tag_key(b"bdi"),
+        tag_key(b"bdo"),
+        tag_key(b"cite"),
+        tag_key(b"data"),
+        tag_key(b"dfn"),
+        tag_key(b"kbd"),
+        tag_key(b"mark"),
+        tag_key(b"q"),
+        tag_key(b"s"),
+        tag_key(b"samp"),
+        tag_key(b"small"),
+        tag_key(b"sub"),
+        tag_key(b"sup"),
+        tag_key(b"time"),
+        tag_key(b"u"),
+        tag_key(b"var"),
+        tag_key(b"wbr"),
+        tag_key(b"del"),
+        tag_key(b"ins"),
+    ];
+    name.len() <= 6 && INLINE.contains(&tag_key(name.as_bytes()))
+}
+
+/// A tag name of up to eight bytes as a number, its letters lowercased.
+const fn tag_key(name: &[u8]) -> u64 {
+    let mut key = 0;
+    let mut at = 0;
+    while at < name.len() && at < 8 {
+        key |= (name[at].to_ascii_lowercase() as u64) << (8 * at);
+        at += 1;
+    }
+    key
 }
 
 /// Where `walk` hands a body's text.
@@ -237,9 +244,11 @@ pub fn push_collapsed(text: &mut String, raw: &str) {
         let (whitespace, width) = if byte.is_ascii() {
             // `char::is_whitespace` in ASCII: `u8::is_ascii_whitespace` leaves out U+000B.
             (matches!(byte, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r'), 1)
-        } else {
+        } else if WIDE_WHITESPACE_LEADS.contains(&byte) {
             let c = raw[at..].chars().next().unwrap_or_default();
             (c.is_whitespace(), c.len_utf8())
+        } else {
+            (false, utf8_width(byte))
         };
         if whitespace {
             text.push_str(&raw[copied..at]);
@@ -249,6 +258,28 @@ pub fn push_collapsed(text: &mut String, raw: &str) {
         at += width;
     }
     text.push_str(&raw[copied..]);
+}
+
+/// The first bytes of the UTF-8 of every whitespace character outside ASCII (U+0085,
+/// U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000).
+const WIDE_WHITESPACE_LEADS: [u8; 4] = [0xC2, 0xE1, 0xE2, 0xE3];
+
+/// The length of the character whose UTF-8 starts with `lead` (not ASCII).
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        _ => 2,
+    }
+}
+
+/// Whether `text` holds whitespace outside ASCII. Only characters starting with one of
+/// `WIDE_WHITESPACE_LEADS` are looked at: Chinese text is mostly ideographs, skipped by
+/// a vectorized search.
+pub fn has_wide_whitespace(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let at_lead = |at: usize| text[at..].chars().next().is_some_and(char::is_whitespace);
+    memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes).any(at_lead) || memchr::memchr_iter(0xE3, bytes).any(at_lead)
 }
 
 /// Appends the parts of a text cut at whitespace, a space between each two.
@@ -309,6 +340,13 @@ impl Tag<'_> {
         let starts_tag = bytes.get(name_start).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'!' || *b == b'?');
         if !starts_tag {
             return none(0);
+        }
+        // Most tags are a bare name (`<p>`, `</li>`, `<code>`): read without looking for
+        // quoted attribute values.
+        let name_len = bytes[name_start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        if bytes.get(name_start + name_len) == Some(&b'>') {
+            let name = &s[name_start..name_start + name_len];
+            return Tag { name, closing, self_closing: false, hidden_tablist: false, len: name_start + name_len + 1 };
         }
         let end = find_tag_end(s);
         // A tag that never ends runs to the end of `s`, whatever character is last.
@@ -431,6 +469,19 @@ mod tests {
     #[test]
     fn entities_are_decoded_and_unknown_ones_kept() {
         assert_eq!(extract("a &lt;b&gt; &#x5BB9;&#22120; &bogus; & c").text, "a <b> 容器 &bogus; & c");
+    }
+
+    #[test]
+    fn wide_whitespace_is_every_whitespace_character_outside_ascii() {
+        for c in '\u{80}'..=char::MAX {
+            let text = format!("a{c}容");
+            assert_eq!(has_wide_whitespace(&text), c.is_whitespace(), "{c:?}");
+            if c.is_whitespace() {
+                assert!(WIDE_WHITESPACE_LEADS.contains(&c.to_string().as_bytes()[0]), "{c:?}");
+            }
+            assert_eq!(utf8_width(c.to_string().as_bytes()[0]), c.len_utf8());
+        }
+        assert!(!has_wide_whitespace("plain ascii\t\n"));
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl Tokenizer {
         }
         for &(start, end) in spans.iter() {
             let segment = &piece[start..end];
-            if segment.chars().all(is_caseless) {
+            if is_caseless_text(segment) {
                 word(segment);
             } else {
                 lower.clear();
@@ -285,20 +285,25 @@ impl WordStream {
 /// alone is a segment that is not a word. So nothing on one side of such a mark changes
 /// how the other side is cut.
 fn units(piece: &str, mut unit: impl FnMut(usize, &str)) {
-    let mut start = 0;
-    let mut before = None;
-    let mut chars = piece.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if SPLITS.contains(&c)
-            && before.is_none_or(is_ideograph)
-            && chars.peek().is_none_or(|&(_, after)| is_ideograph(after))
+    let bytes = piece.as_bytes();
+    let (mut start, mut from) = (0, 0);
+    // Every mark is three bytes long and starts with one of these, which no ideograph
+    // does: the search skips runs of ideographs many bytes at a time.
+    while let Some(found) = memchr::memchr3(0xE2, 0xE3, 0xEF, &bytes[from..]) {
+        let at = from + found;
+        from = at + 1;
+        // A lead byte, so a character starts there.
+        let Some(mark) = piece[at..].chars().next().filter(|c| SPLITS.contains(c)) else { continue };
+        let end = at + mark.len_utf8();
+        if piece[..at].chars().next_back().is_none_or(is_ideograph)
+            && piece[end..].chars().next().is_none_or(is_ideograph)
         {
             if start < at {
                 unit(start, &piece[start..at]);
             }
-            start = at + c.len_utf8();
+            start = end;
+            from = end;
         }
-        before = Some(c);
     }
     if start < piece.len() {
         unit(start, &piece[start..]);
@@ -316,9 +321,26 @@ fn is_ideograph(c: char) -> bool {
 
 /// Characters that lowercasing leaves as they are, known without a table lookup: ASCII
 /// lowercase letters and digits, and the CJK blocks (U+3000-U+9FFF: punctuation, kana,
-/// ideographs), which have no case.
+/// ideographs), which have no case. (The tokenizer reads it from the bytes:
+/// `is_caseless_text`.)
+#[cfg(test)]
 fn is_caseless(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || ('\u{3000}'..='\u{9FFF}').contains(&c)
+}
+
+/// Whether every character of `text` `is_caseless`, read from its bytes: U+3000-U+9FFF
+/// are exactly the characters whose UTF-8 starts with 0xE3-0xE9.
+fn is_caseless_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        at += match byte {
+            b'a'..=b'z' | b'0'..=b'9' => 1,
+            0xE3..=0xE9 => 3,
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// Units already cut, with their words' byte ranges, shared by the indexing threads:
@@ -527,6 +549,14 @@ mod tests {
         let caseless = ('\0'..=char::MAX).filter(|&c| is_caseless(c));
         for c in caseless {
             assert!(c.to_lowercase().eq([c]), "{c:?} has a lowercase form");
+        }
+    }
+
+    #[test]
+    fn caseless_text_is_text_of_caseless_characters() {
+        for c in '\0'..=char::MAX {
+            let text = format!("{c}a9{c}");
+            assert_eq!(is_caseless_text(&text), is_caseless(c), "{c:?}");
         }
     }
 
