@@ -2,15 +2,18 @@
 //! `index.html` under a folder gives its body (the `<article class="pd-content">` the
 //! theme puts it in), and each body's record is made (`PageRecord::new`, one thread, as
 //! many times as asked), then encoded and read back as the build cache stores it
-//! (postcard, lz4). Prints the median time of each, per page.
+//! (postcard, lz4), and the records are assembled into an index (in memory, on all
+//! cores, as a build does). Prints the median time of each, per page.
 //!
 //! Usage: `cargo build --release --example records`, then `records <folder> [runs]`,
 //! e.g. a built site's `public/en-us`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use std::{env, fs, process};
 
 use polydoc::search::PageRecord;
+use polydoc::search::index::{Document, assemble};
 use polydoc::search::tokenize::Tokenizer;
 use walkdir::WalkDir;
 
@@ -55,6 +58,16 @@ fn main() {
             std::hint::black_box(record);
         }
     });
+    let shared: Vec<Arc<PageRecord>> = records.drain(..).map(Arc::new).collect();
+    let mut files = 0;
+    let assembling = median(runs, || {
+        let documents = shared
+            .iter()
+            .enumerate()
+            .map(|(i, record)| Document::new(format!("page-{i}/"), Arc::clone(record)))
+            .collect();
+        files = assemble(documents).len();
+    });
     let stored: usize = encoded.iter().map(Vec::len).sum();
     println!(
         "record {:.1} us a page, encoded {:.1} us ({:.0} bytes), read back {:.1} us",
@@ -63,6 +76,7 @@ fn main() {
         stored as f64 / pages.len() as f64,
         per_page(reading)
     );
+    println!("index assembled in {:.1} us a page ({files} files)", per_page(assembling));
 }
 
 /// Each page's title (its `<h1>`, near enough) and body HTML.

@@ -38,7 +38,7 @@ use rayon::prelude::*;
 
 use super::query::utf16_cmp;
 use super::text;
-use super::tokenize::{Tokenizer, WordStream};
+use super::tokenize::{MAX_WORD_BYTES, Tokenizer, WordStream};
 use crate::output::{Bytes, FileSink};
 
 /// What a term chunk is about, on average: big enough that a query needs one or two,
@@ -74,10 +74,14 @@ pub const LENGTH_DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno
 /// locale's records at once.
 #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageRecord {
-    /// The page's distinct words, each followed by `\n` (a word never holds one), in no
-    /// particular order (but always the same for the same page).
+    /// The page's distinct words one after the other, in no particular order (but always
+    /// the same for the same page)…
     words: String,
-    /// Per word, in the same order: `count << 2 | where` (`IN_TITLE`, `IN_HEADING`, `IN_BODY`).
+    /// …each this many bytes long (words are at most `MAX_WORD_BYTES`): read in turn, no
+    /// search for where a word ends…
+    #[serde(with = "serde_bytes")]
+    lengths: Vec<u8>,
+    /// …and, in the same order, `count << 2 | where` (`IN_TITLE`, `IN_HEADING`, `IN_BODY`).
     stats: Vec<u32>,
     /// Words in the text (for BM25's length normalization).
     length: u32,
@@ -111,7 +115,7 @@ impl PageRecord {
             // The whole text: no space at its end.
             start.truncate(start.trim_end().len());
         }
-        let WordCounts { words, mut stats, .. } = counts;
+        let WordCounts { words, lengths, mut stats, .. } = counts;
         // A word met only in headings (never counted) still counts once.
         for stat in &mut stats {
             if *stat >> 2 == 0 {
@@ -122,18 +126,22 @@ impl PageRecord {
         // already.
         let text = start.strip_prefix(title).map_or(start.as_str(), str::trim_start);
         let excerpt = cut(text, EXCERPT_BYTES).to_string();
-        PageRecord { words, stats, length, title: title.to_string(), excerpt }
+        PageRecord { words, lengths, stats, length, title: title.to_string(), excerpt }
     }
 
     /// The bytes its text and numbers take on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.words.len() + self.stats.len() * size_of::<u32>() + self.title.len() + self.excerpt.len()
+        self.words.len()
+            + self.lengths.len()
+            + self.stats.len() * size_of::<u32>()
+            + self.title.len()
+            + self.excerpt.len()
     }
 
     /// `(word, count, where)` for each distinct word.
     #[cfg(test)]
     fn words(&self) -> impl Iterator<Item = (&str, u32, u32)> {
-        self.words.split_terminator('\n').zip(&self.stats).map(|(word, stat)| (word, stat >> 2, stat & 3))
+        self.word_list().zip(&self.stats).map(|(word, stat)| (word, stat >> 2, stat & 3))
     }
 }
 
@@ -141,7 +149,19 @@ impl PageRecord {
     /// `(word, posting code)` for each distinct word: the code is `count << 2 | where`,
     /// what the word's posting holds for this page.
     pub fn postings(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.words.split_terminator('\n').zip(self.stats.iter().copied())
+        self.word_list().zip(self.stats.iter().copied())
+    }
+
+    /// The distinct words, in order. (A damaged record read from the cache ends its list
+    /// where a length runs past its words.)
+    fn word_list(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.lengths.iter().map_while(move |&len| {
+            let end = start + usize::from(len);
+            let word = self.words.get(start..end)?;
+            start = end;
+            Some(word)
+        })
     }
 
     /// Words in the page's text.
@@ -224,10 +244,14 @@ impl text::TextSink for RecordMaker<'_> {
 /// a look at `words`.
 struct WordCounts {
     words: String,
+    lengths: Vec<u8>,
     stats: Vec<u32>,
     table: hashbrown::HashTable<WordEntry>,
     hasher: foldhash::fast::FixedState,
 }
+
+// `WordCounts::add` keeps a word's length in a byte.
+const _: () = assert!(MAX_WORD_BYTES <= u8::MAX as usize);
 
 #[derive(Clone, Copy)]
 struct WordEntry {
@@ -241,6 +265,7 @@ impl Default for WordCounts {
     fn default() -> WordCounts {
         WordCounts {
             words: String::new(),
+            lengths: Vec::new(),
             stats: Vec::new(),
             table: hashbrown::HashTable::with_capacity(512),
             hasher: foldhash::fast::FixedState::with_seed(0),
@@ -276,7 +301,7 @@ fn word_hash(hasher: &foldhash::fast::FixedState, word: &[u8]) -> u64 {
 impl WordCounts {
     /// Counts `word` (when `counted`) met at `place` (`IN_TITLE`, `IN_HEADING`, `IN_BODY`).
     fn add(&mut self, word: &str, place: u32, counted: bool) {
-        let WordCounts { words, stats, table, hasher } = self;
+        let WordCounts { words, lengths, stats, table, hasher } = self;
         let bytes = word.as_bytes();
         let (hash, head, len) = (word_hash(hasher, bytes), word_head(bytes), bytes.len() as u32);
         let same = |entry: &WordEntry| {
@@ -294,7 +319,7 @@ impl WordCounts {
                 let index = stats.len();
                 slot.insert(WordEntry { head, start: words.len() as u32, len, index: index as u32 });
                 words.push_str(word);
-                words.push('\n');
+                lengths.push(len as u8);
                 stats.push(IN_BODY);
                 index
             }
@@ -430,10 +455,12 @@ fn assemble_with(documents: Vec<Document>, sink: &FileSink<'_>, chunk_bytes: usi
         let first_id = batch_at * ENTRY_BATCH;
         let records: Vec<Arc<PageRecord>> =
             batch.par_iter().map(|document| (document.record)()).collect::<anyhow::Result<_>>()?;
+        // Each word is hashed once; every part then passes over all of them.
+        let hashes: Vec<Vec<u64>> =
+            records.par_iter().map(|record| record.word_list().map(|word| hasher.hash_one(word)).collect()).collect();
         tables.par_iter_mut().enumerate().for_each(|(part, table)| {
-            for (offset, record) in records.iter().enumerate() {
-                for (word, code) in record.postings() {
-                    let hash = hasher.hash_one(word);
+            for (offset, (record, hashes)) in records.iter().zip(&hashes).enumerate() {
+                for ((word, code), &hash) in record.postings().zip(hashes) {
                     if part_of(hash) != part {
                         continue;
                     }
@@ -961,14 +988,21 @@ mod tests {
             length += 1;
             counts.add(w, IN_BODY, true);
         });
-        let WordCounts { words, mut stats, .. } = counts;
+        let WordCounts { words, lengths, mut stats, .. } = counts;
         for stat in &mut stats {
             if *stat >> 2 == 0 {
                 *stat |= 1 << 2;
             }
         }
         let text = body.text.strip_prefix(title).map_or(body.text.as_str(), str::trim_start);
-        PageRecord { words, stats, length, title: title.to_string(), excerpt: cut(text, EXCERPT_BYTES).to_string() }
+        PageRecord {
+            words,
+            lengths,
+            stats,
+            length,
+            title: title.to_string(),
+            excerpt: cut(text, EXCERPT_BYTES).to_string(),
+        }
     }
 
     /// Its words and their stats in a fixed order: the record's order is the order the
