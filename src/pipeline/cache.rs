@@ -713,12 +713,16 @@ impl BuildCache {
 }
 
 /// How much of the search records a build makes it keeps in memory (they are read back
-/// from the body store when their locale's index is made). Small sites keep them all
-/// (about 1 KB a page); on a site of 100,000 pages they would take a few hundred MB.
+/// from the body store when their locale's index is made). `serve` keeps those of small
+/// sites all (about 5 KB a page; on a site of 100,000 pages they would take a few
+/// hundred MB) and patches its index from memory. A one-off `build` keeps none: it has
+/// to store them for the next build anyway, and stored as they are made (on every core)
+/// they are not left for the cache save at the end, which runs on one.
 /// `POLYDOC_RECORDS_HELD_BYTES` overrides it (tests set 0 to store every record).
-pub(super) fn records_held_limit() -> usize {
+pub(super) fn records_held_limit(builds_again: bool) -> usize {
     const RECORDS_HELD_BYTES: usize = 64 << 20;
-    std::env::var("POLYDOC_RECORDS_HELD_BYTES").ok().and_then(|bytes| bytes.parse().ok()).unwrap_or(RECORDS_HELD_BYTES)
+    let default = if builds_again { RECORDS_HELD_BYTES } else { 0 };
+    std::env::var("POLYDOC_RECORDS_HELD_BYTES").ok().and_then(|bytes| bytes.parse().ok()).unwrap_or(default)
 }
 
 impl BuildCache {

@@ -236,130 +236,138 @@ pub fn run(
     }
     timings.mark("markdown");
 
-    // Which pages there are, in which order, follows from the set of files (`inputs.site`)
-    // and the locales built.
-    let pages_key = blake3::hash(format!("{}{:?}", inputs.site, options.locales).as_bytes());
-    let (summaries, summaries_changed) = summaries(config, &planned, &rendered, pages_key, cache);
-    let children = match &cache.children {
-        Some((key, children)) if *key == pages_key => Arc::clone(children),
-        _ => {
-            let made = Arc::new(children(&planned));
-            if cache.retain {
-                cache.children = Some((pages_key, Arc::clone(&made)));
-            }
-            made
+    // The search indexes need only the records: planned now, they are assembled beside
+    // everything that follows (titles, navigation, anchors, site files, templates), whose
+    // serial parts leave a core idle. A build that fails later discards them with the
+    // rest of its output.
+    #[cfg(feature = "search")]
+    let search_plan = match (&indexer, output) {
+        (Some(indexer), Some(output)) if !diagnostics.iter().any(Diagnostic::is_error) => {
+            let plan = plan_search_index(indexer, config, cache, output, &planned, &replaced)?;
+            timings.mark("search plan");
+            Some((plan, output))
         }
+        _ => None,
     };
-    timings.mark("titles");
-    let navigation = navigation_fingerprints(&site, &inputs, &planned, &summaries, summaries_changed, cache);
-    let mut toc_links = Vec::new();
-    let mut navs: BTreeMap<Locale, Arc<LocaleNav>> = BTreeMap::new();
-    for content in &site.locales {
-        let locale = &content.locale;
-        let fingerprint = navigation[locale];
-        let built = match cache.navs.get(locale).filter(|built| built.fingerprint == fingerprint) {
-            Some(built) => built.clone(),
-            None => {
-                let titles = |key: &str| summaries.get(&PageRef(locale, key)).map(|s| s.title.clone());
-                let (mut nav_diagnostics, mut nav_links) = (Vec::new(), Vec::new());
-                let nav = LocaleNav::build(config, &site, locale, &titles, &mut nav_diagnostics, &mut nav_links);
-                let built = cache::BuiltNav {
-                    fingerprint,
-                    nav: Arc::new(nav),
-                    diagnostics: nav_diagnostics,
-                    toc_links: nav_links,
-                };
-                if cache.retain {
-                    cache.navs.insert(locale.clone(), built.clone());
-                }
-                built
-            }
-        };
-        diagnostics.extend(built.diagnostics);
-        toc_links.extend(built.toc_links);
-        navs.insert(locale.clone(), built.nav);
-    }
-    timings.mark("navigation");
-    // A page's anchor checks hold while its body, the set of pages (`pages_key`) and
-    // every page's anchors are the same.
-    let previous_checks = cache.anchor_checks.take().filter(|checks| checks.key == pages_key && !anchors_changed);
-    let checks = anchor_checks(&planned, &rendered, &bodies, previous_checks);
-    diagnostics.extend(checks.iter().flatten().flat_map(|(_, found)| found.iter().cloned()));
-    diagnostics.extend(toc_anchor_diagnostics(&planned, &bodies, &toc_links));
-    if cache.retain {
-        cache.anchor_checks = Some(cache::AnchorChecks { key: pages_key, pages: checks });
-    }
-    timings.mark("anchors");
-
-    diagnostic::apply_mode(&mut diagnostics, Mode::Build);
-    diagnostic::sort(&mut diagnostics);
-    diagnostics.dedup();
-    let mut summary = BuildSummary {
-        pages: page_counts(&planned),
-        external_links,
-        bodies_rendered,
-        code_blocks,
-        slowest,
-        ..BuildSummary::default()
-    };
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    summary.diagnostics = diagnostics;
-    if let (Some(output), false) = (output, has_errors) {
-        let sidebars = render::slots::SidebarMemo::default();
-        let context = RenderContext {
-            config,
-            site: &site,
-            report: &report,
-            source_changes: &source_changes,
-            theme: &theme,
-            translations: &translations,
-            navs: &navs,
-            summaries: &summaries,
-            children: &children,
-            sidebars: &sidebars,
-        };
+    #[cfg(feature = "search")]
+    let assembled = std::sync::Mutex::new(None);
+    // The scope ends once the index is written too.
+    let summary = rayon::scope(|scope| {
         #[cfg(feature = "search")]
-        let mut search_plan = match &indexer {
-            Some(indexer) => Some(plan_search_index(indexer, config, cache, output, &planned, &replaced)?),
-            None => None,
-        };
-        #[cfg(feature = "search")]
-        timings.mark("search plan");
-        #[cfg(not(feature = "search"))]
-        let search_plan: Option<()> = None;
-        // The indexes are assembled beside the site files and templates: those keep both
-        // cores busy only most of the time.
-        let (assembled, written) = rayon::join(
-            || {
+        if let Some((mut plan, output)) = search_plan {
+            let (assembled, planned) = (&assembled, &planned);
+            scope.spawn(move |_| {
                 let started = Instant::now();
-                #[cfg(feature = "search")]
-                if let Some(plan) = &mut search_plan {
-                    assemble_search_indexes(plan, output, &planned)?;
-                }
-                anyhow::Ok(started.elapsed())
-            },
-            || {
-                write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
-                timings.mark("site files");
-                let rendered =
-                    write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
-                timings.mark("templates");
-                anyhow::Ok(rendered)
-            },
-        );
-        summary.rendered = written?;
-        let assembling = assembled?;
-        #[cfg(feature = "search")]
-        if let Some(plan) = search_plan {
-            timings.phases.push(("search index, beside the templates", assembling));
-            summary.search_index = finish_search_index(cache, plan);
+                let outcome = assemble_search_indexes(&mut plan, output, planned).map(|()| (plan, started.elapsed()));
+                *assembled.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(outcome);
+            });
         }
         #[cfg(not(feature = "search"))]
-        let _ = (search_plan, assembling);
-        summary.written = true;
+        let _ = scope;
+
+        // Which pages there are, in which order, follows from the set of files (`inputs.site`)
+        // and the locales built.
+        let pages_key = blake3::hash(format!("{}{:?}", inputs.site, options.locales).as_bytes());
+        let (summaries, summaries_changed) = summaries(config, &planned, &rendered, pages_key, cache);
+        let children = match &cache.children {
+            Some((key, children)) if *key == pages_key => Arc::clone(children),
+            _ => {
+                let made = Arc::new(children(&planned));
+                if cache.retain {
+                    cache.children = Some((pages_key, Arc::clone(&made)));
+                }
+                made
+            }
+        };
+        timings.mark("titles");
+        let navigation = navigation_fingerprints(&site, &inputs, &planned, &summaries, summaries_changed, cache);
+        let mut toc_links = Vec::new();
+        let mut navs: BTreeMap<Locale, Arc<LocaleNav>> = BTreeMap::new();
+        for content in &site.locales {
+            let locale = &content.locale;
+            let fingerprint = navigation[locale];
+            let built = match cache.navs.get(locale).filter(|built| built.fingerprint == fingerprint) {
+                Some(built) => built.clone(),
+                None => {
+                    let titles = |key: &str| summaries.get(&PageRef(locale, key)).map(|s| s.title.clone());
+                    let (mut nav_diagnostics, mut nav_links) = (Vec::new(), Vec::new());
+                    let nav = LocaleNav::build(config, &site, locale, &titles, &mut nav_diagnostics, &mut nav_links);
+                    let built = cache::BuiltNav {
+                        fingerprint,
+                        nav: Arc::new(nav),
+                        diagnostics: nav_diagnostics,
+                        toc_links: nav_links,
+                    };
+                    if cache.retain {
+                        cache.navs.insert(locale.clone(), built.clone());
+                    }
+                    built
+                }
+            };
+            diagnostics.extend(built.diagnostics);
+            toc_links.extend(built.toc_links);
+            navs.insert(locale.clone(), built.nav);
+        }
+        timings.mark("navigation");
+        // A page's anchor checks hold while its body, the set of pages (`pages_key`) and
+        // every page's anchors are the same.
+        let previous_checks = cache.anchor_checks.take().filter(|checks| checks.key == pages_key && !anchors_changed);
+        let checks = anchor_checks(&planned, &rendered, &bodies, previous_checks);
+        diagnostics.extend(checks.iter().flatten().flat_map(|(_, found)| found.iter().cloned()));
+        diagnostics.extend(toc_anchor_diagnostics(&planned, &bodies, &toc_links));
+        if cache.retain {
+            cache.anchor_checks = Some(cache::AnchorChecks { key: pages_key, pages: checks });
+        }
+        timings.mark("anchors");
+
+        diagnostic::apply_mode(&mut diagnostics, Mode::Build);
+        diagnostic::sort(&mut diagnostics);
+        diagnostics.dedup();
+        let mut summary = BuildSummary {
+            pages: page_counts(&planned),
+            external_links,
+            bodies_rendered,
+            code_blocks,
+            slowest,
+            ..BuildSummary::default()
+        };
+        let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+        summary.diagnostics = diagnostics;
+        if let (Some(output), false) = (output, has_errors) {
+            let sidebars = render::slots::SidebarMemo::default();
+            let context = RenderContext {
+                config,
+                site: &site,
+                report: &report,
+                source_changes: &source_changes,
+                theme: &theme,
+                translations: &translations,
+                navs: &navs,
+                summaries: &summaries,
+                children: &children,
+                sidebars: &sidebars,
+            };
+            write_site_files_cached(&context, options, &inputs, &navigation, cache, output, &planned)?;
+            timings.mark("site files");
+            summary.rendered =
+                write_pages(&context, options, &inputs, &navigation, cache, output, &planned, &rendered)?;
+            timings.mark("templates");
+            summary.written = true;
+        }
+        summary.timings = timings.phases;
+        anyhow::Ok(summary)
+    });
+    let mut summary = summary?;
+    // An index made for a build that failed goes with the rest of its output.
+    #[cfg(feature = "search")]
+    if let (true, Some(outcome)) =
+        (summary.written, assembled.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+    {
+        let (plan, took) = outcome?;
+        summary.timings.push(("search index, beside the phases after markdown", took));
+        summary.search_index = finish_search_index(cache, plan);
     }
     summary.elapsed = started.elapsed();
-    summary.timings = timings.phases;
     Ok(summary)
 }
 
@@ -534,7 +542,8 @@ fn render_markdown(
     }
     cache.want_highlights(to_render.len(), planned.iter().filter(|output| output.page().is_some()).count());
     let cache_ref = &*cache;
-    let (records_held, records_limit) = (std::sync::atomic::AtomicUsize::new(0), cache::records_held_limit());
+    let (records_held, records_limit) =
+        (std::sync::atomic::AtomicUsize::new(0), cache::records_held_limit(cache.builds_again()));
     let render_one = |output: &OutputPage<'_>, fingerprint: Fingerprint| {
         let page = output.page().expect("a page with a body");
         let started = Instant::now();
@@ -1224,8 +1233,8 @@ fn write_site_files_cached(
 
 /// What is left of writing the search indexes once `plan_search_index` has kept or
 /// patched what it could: the locales whose index is assembled anew
-/// (`assemble_search_indexes`, beside the templates), and what the cache then learns
-/// (`finish_search_index`).
+/// (`assemble_search_indexes`, beside the phases after the Markdown), and what the cache
+/// then learns (`finish_search_index`).
 #[cfg(feature = "search")]
 struct SearchIndexPlan {
     outcomes: BTreeMap<Locale, (IndexOutcome, usize)>,
@@ -1349,7 +1358,7 @@ fn plan_search_index(
 /// Assembles the indexes `plan` left to do and writes them. One locale after the other:
 /// assembling an index is parallel inside, and two at once would hold both in memory. It
 /// reads only the records and writes only the index's folder, so it runs beside the
-/// templates, taking the time the templates leave a core idle.
+/// phases after the Markdown (`run`), taking the time their serial parts leave a core idle.
 #[cfg(feature = "search")]
 fn assemble_search_indexes(plan: &mut SearchIndexPlan, output: &dyn Output, planned: &[OutputPage<'_>]) -> Result<()> {
     for IndexAssembly { locale, fingerprint, pages, sources } in std::mem::take(&mut plan.assemble) {

@@ -271,6 +271,27 @@ fn failed_build_reports_front_matter_and_keeps_previous_output() {
 }
 
 #[test]
+fn a_template_failing_while_the_search_index_is_made_keeps_previous_output() {
+    // The search index is assembled beside the templates: a template that fails to render
+    // must leave no index file (nor anything else) of the failed build behind.
+    let site = built_example();
+    let before = tree_contents(&site.public());
+    assert!(before.keys().any(|name| name.starts_with("en-us/_search/terms.")), "no index to keep");
+    let page = include_str!("../../theme/templates/page.html");
+    site.write("templates/page.html", page.replace("{{ page.content | safe }}", "{{ page.no_such_field.at_all }}"));
+    site.write("content/en-us/new-page.md", "---\ntitle: A new page\n---\n# A new page\n\nFresh words.\n");
+    let run = site.build(&[]);
+    run.assert_code(2).assert_stderr_has("page.html").assert_stderr_lacks("panicked");
+    assert_same_tree(&before, &tree_contents(&site.public()));
+    let leftovers: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("staging") || name.contains(".old"))
+        .collect();
+    assert!(leftovers.is_empty(), "the failed build left {leftovers:?} behind");
+}
+
+#[test]
 fn broken_link_is_a_warning_unless_strict() {
     let site = TestSite::example();
     site.write("content/en-us/broken.md", "---\ntitle: Broken\n---\n# Broken\n\nSee [nowhere](no-such-page.md).\n");
