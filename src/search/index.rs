@@ -439,14 +439,12 @@ pub fn assemble_into(documents: Vec<Document>, sink: &FileSink<'_>) -> anyhow::R
 fn assemble_with(documents: Vec<Document>, sink: &FileSink<'_>, chunk_bytes: usize) -> anyhow::Result<()> {
     // Records are read a batch at a time and dropped once their postings, page entry and
     // length are taken: a large site's records would be hundreds of megabytes at once.
-    // Postings are flat `[page id, code, page id, code, …]`, page ids ascending. Terms are
-    // split among the workers by hash: each walks the batch in order and keeps its own
-    // terms, so no worker's postings need merging with another's.
-    let parts = rayon::current_num_threads().max(1);
+    // Postings are flat `[page id, code, page id, code, …]`, page ids ascending. A batch
+    // is cut into runs of consecutive pages, each inverted on its own (every posting
+    // looked at once), and the runs' lists are appended in page order: per run, one
+    // look-up per distinct term.
     let hasher = foldhash::fast::FixedState::with_seed(0);
-    // The high half of the hash picks the part: the tables index by the low bits.
-    let part_of = |hash: u64| (hash >> 32) as usize % parts;
-    let mut tables: Vec<hashbrown::HashTable<(Box<str>, Vec<u32>)>> = (0..parts).map(|_| Default::default()).collect();
+    let mut table: hashbrown::HashTable<(Box<str>, Vec<u32>)> = hashbrown::HashTable::new();
     let mut page_chunks = Chunker::pages();
     let mut page_index = Vec::new();
     let mut steps: Vec<u8> = Vec::with_capacity(documents.len());
@@ -455,24 +453,34 @@ fn assemble_with(documents: Vec<Document>, sink: &FileSink<'_>, chunk_bytes: usi
         let first_id = batch_at * ENTRY_BATCH;
         let records: Vec<Arc<PageRecord>> =
             batch.par_iter().map(|document| (document.record)()).collect::<anyhow::Result<_>>()?;
-        // Each word is hashed once; every part then passes over all of them.
-        let hashes: Vec<Vec<u64>> =
-            records.par_iter().map(|record| record.word_list().map(|word| hasher.hash_one(word)).collect()).collect();
-        tables.par_iter_mut().enumerate().for_each(|(part, table)| {
-            for (offset, (record, hashes)) in records.iter().zip(&hashes).enumerate() {
-                for ((word, code), &hash) in record.postings().zip(hashes) {
-                    if part_of(hash) != part {
-                        continue;
+        let run_len = records.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        let runs: Vec<Vec<(&str, u64, Vec<u32>)>> = records
+            .par_chunks(run_len)
+            .enumerate()
+            .map(|(run, records)| {
+                let mut terms: hashbrown::HashTable<(&str, u64, Vec<u32>)> = hashbrown::HashTable::new();
+                for (offset, record) in records.iter().enumerate() {
+                    let id = (first_id + run * run_len + offset) as u32;
+                    for (word, code) in record.postings() {
+                        let hash = hasher.hash_one(word);
+                        let (_, _, list) = terms
+                            .entry(hash, |(term, _, _)| *term == word, |(_, hash, _)| *hash)
+                            .or_insert_with(|| (word, hash, Vec::new()))
+                            .into_mut();
+                        list.push(id);
+                        list.push(code);
                     }
-                    let (_, list) = table
-                        .entry(hash, |(term, _)| &**term == word, |(term, _)| hasher.hash_one(&**term))
-                        .or_insert_with(|| (word.into(), Vec::new()))
-                        .into_mut();
-                    list.push((first_id + offset) as u32);
-                    list.push(code);
                 }
-            }
-        });
+                terms.into_iter().collect()
+            })
+            .collect();
+        for (word, hash, postings) in runs.into_iter().flatten() {
+            let (_, list) = table
+                .entry(hash, |(term, _)| **term == *word, |(term, _)| hasher.hash_one(&**term))
+                .or_insert_with(|| (word.into(), Vec::new()))
+                .into_mut();
+            list.extend_from_slice(&postings);
+        }
         let entries: Vec<(String, bool)> = batch
             .par_iter()
             .zip(&records)
@@ -485,7 +493,7 @@ fn assemble_with(documents: Vec<Document>, sink: &FileSink<'_>, chunk_bytes: usi
         let finished = if batches.peek().is_none() { page_chunks.finish() } else { page_chunks.take_finished() };
         page_index.extend(hand_over(named(finished, "pages"), sink)?);
     }
-    let mut terms: Vec<(Box<str>, Vec<u32>)> = tables.into_iter().flatten().collect();
+    let mut terms: Vec<(Box<str>, Vec<u32>)> = table.into_iter().collect();
     terms.par_sort_unstable_by(|a, b| utf16_cmp(&a.0, &b.0));
     let term_count = terms.len() as u64;
     let posting_count: u64 = terms.iter().map(|(_, list)| list.len() as u64 / 2).sum();
