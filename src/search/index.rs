@@ -1077,14 +1077,7 @@ mod tests {
             "Title ",
         ];
         let tokenizer = Tokenizer::new();
-        // xorshift: the same bodies every run.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut next = crate::search::test_numbers(0x9E37_79B9_7F4A_7C15u64);
         for _ in 0..5_000 {
             let html: String = (0..1 + next(40)).map(|_| pieces[next(pieces.len())]).collect();
             for title in ["Title", "容器", ""] {

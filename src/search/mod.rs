@@ -64,3 +64,16 @@ pub fn write_index(
     let make = move |sink: &FileSink<'_>| index::assemble_into(documents, sink);
     output.write_deferred(&format!("{locale}/{FOLDER}/"), Deferred::new(make))
 }
+
+/// Numbers below a bound that are the same every run (xorshift), for tests that draw
+/// their inputs at random.
+#[cfg(test)]
+pub(crate) fn test_numbers(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |below| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    }
+}

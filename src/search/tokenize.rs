@@ -607,14 +607,7 @@ mod tests {
             characters.chars().map(String::from).chain(["容器", "虚拟机", "ภา"].map(String::from)).collect();
         let splits: Vec<String> = SPLITS.iter().map(char::to_string).collect();
         let (plain, memo) = (plain(), Tokenizer::new());
-        // xorshift: the same strings every run.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut next = crate::search::test_numbers(0x2545_F491_4F6C_DD1Du64);
         for _ in 0..20_000 {
             let mut text = String::new();
             for _ in 0..1 + next(16) {
