@@ -115,18 +115,7 @@ impl PageRecord {
             // The whole text: no space at its end.
             start.truncate(start.trim_end().len());
         }
-        let WordCounts { words, lengths, mut stats, .. } = counts;
-        // A word met only in headings (never counted) still counts once.
-        for stat in &mut stats {
-            if *stat >> 2 == 0 {
-                *stat |= 1 << 2;
-            }
-        }
-        // The text usually opens with the title (the page's `<h1>`), which the result shows
-        // already.
-        let text = start.strip_prefix(title).map_or(start.as_str(), str::trim_start);
-        let excerpt = cut(text, EXCERPT_BYTES).to_string();
-        PageRecord { words, lengths, stats, length, title: title.to_string(), excerpt }
+        counts.into_record(length, title, &start)
     }
 
     /// The bytes its text and numbers take on the heap.
@@ -299,6 +288,23 @@ fn word_hash(hasher: &foldhash::fast::FixedState, word: &[u8]) -> u64 {
 }
 
 impl WordCounts {
+    /// The record of a page titled `title` with these words, `length` words in its text,
+    /// and `text` (whitespace collapsed, trimmed) as the start of that text.
+    fn into_record(self, length: u32, title: &str, text: &str) -> PageRecord {
+        let WordCounts { words, lengths, mut stats, .. } = self;
+        // A word met only in headings (never counted) still counts once.
+        for stat in &mut stats {
+            if *stat >> 2 == 0 {
+                *stat |= 1 << 2;
+            }
+        }
+        // The text usually opens with the title (the page's `<h1>`), which the result shows
+        // already.
+        let text = text.strip_prefix(title).map_or(text, str::trim_start);
+        let excerpt = cut(text, EXCERPT_BYTES).to_string();
+        PageRecord { words, lengths, stats, length, title: title.to_string(), excerpt }
+    }
+
     /// Counts `word` (when `counted`) met at `place` (`IN_TITLE`, `IN_HEADING`, `IN_BODY`).
     fn add(&mut self, word: &str, place: u32, counted: bool) {
         let WordCounts { words, lengths, stats, table, hasher } = self;
@@ -985,7 +991,8 @@ mod tests {
     }
 
     /// The record as the page's whole text gives it: `text::extract`'s text and headings
-    /// cut by `Tokenizer::words`. `PageRecord::new` makes it in one pass, without the text.
+    /// cut by `Tokenizer::words`. `PageRecord::new` makes it in one pass, without the text
+    /// (the counts become a record the same way in both).
     fn record_from_text(tokenizer: &Tokenizer, title: &str, html: &str) -> PageRecord {
         let body = text::extract(html);
         let mut counts = WordCounts::default();
@@ -996,21 +1003,7 @@ mod tests {
             length += 1;
             counts.add(w, IN_BODY, true);
         });
-        let WordCounts { words, lengths, mut stats, .. } = counts;
-        for stat in &mut stats {
-            if *stat >> 2 == 0 {
-                *stat |= 1 << 2;
-            }
-        }
-        let text = body.text.strip_prefix(title).map_or(body.text.as_str(), str::trim_start);
-        PageRecord {
-            words,
-            lengths,
-            stats,
-            length,
-            title: title.to_string(),
-            excerpt: cut(text, EXCERPT_BYTES).to_string(),
-        }
+        counts.into_record(length, title, &body.text)
     }
 
     /// Its words and their stats in a fixed order: the record's order is the order the

@@ -279,7 +279,8 @@ fn utf8_width(lead: u8) -> usize {
 pub fn has_wide_whitespace(text: &str) -> bool {
     let bytes = text.as_bytes();
     let at_lead = |at: usize| text[at..].chars().next().is_some_and(char::is_whitespace);
-    memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes).any(at_lead) || memchr::memchr_iter(0xE3, bytes).any(at_lead)
+    let [a, b, c, d] = WIDE_WHITESPACE_LEADS;
+    memchr::memchr3_iter(a, b, c, bytes).any(at_lead) || memchr::memchr_iter(d, bytes).any(at_lead)
 }
 
 /// Appends the parts of a text cut at whitespace, a space between each two.
